@@ -1,0 +1,1 @@
+"""The `edgefer` command: one module per mode (`edgefer <mode> ...`), each with `register(subparsers)`."""
