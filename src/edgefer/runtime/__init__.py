@@ -1,0 +1,1 @@
+"""The recognition pipeline: sources, face detection, backends, tracking and smoothing, sinks."""
