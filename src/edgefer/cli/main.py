@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from edgefer import __version__
 from edgefer.errors import EdgeferError
 
-COMMANDS: tuple[str, ...] = ()
+COMMANDS: tuple[str, ...] = ("bench", "crossval", "data", "predict", "serve", "train")
 
 
 def build_parser() -> argparse.ArgumentParser:

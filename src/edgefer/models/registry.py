@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import cv2
+import numpy as np
 from torch import nn
 
 from edgefer.errors import ModelError
@@ -37,9 +39,40 @@ class Preprocess:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def apply(self, images: np.ndarray) -> np.ndarray:
+        """uint8 greyscale (N, H', W') or (N, H', W', C) images → float32 model input (N, C, H, W).
+
+        This is the one place where pixels become model input: training, evaluation, recognition and export
+        calibration all call it, so a model sees the same numbers everywhere.
+        """
+        images = np.asarray(images)
+        if images.ndim == 3:
+            images = images[..., None]  # (N, H', W', 1)
+        height, width = self.image_size
+        if images.shape[1:3] != (height, width):
+            images = np.stack([_resize(image, (width, height)) for image in images])
+        if images.shape[-1] != self.channels:
+            if images.shape[-1] == 1:
+                images = np.repeat(images, self.channels, axis=-1)
+            elif self.channels == 1:
+                images = images.mean(axis=-1, keepdims=True)
+            else:
+                raise ValueError(f"cannot turn {images.shape[-1]}-channel images into {self.channels} channels")
+        mean = np.asarray(self.mean, np.float32)
+        std = np.asarray(self.std, np.float32)
+        batch = (images.astype(np.float32) / 255.0 - mean) / std  # (N, H, W, C)
+        return np.ascontiguousarray(batch.transpose(0, 3, 1, 2))  # (N, C, H, W)
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Preprocess:
         return cls(tuple(data["input_size"]), tuple(data["mean"]), tuple(data["std"]))
+
+
+def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize one (H, W, C) image to size=(W, H), keeping the channel axis that cv2 drops for C=1."""
+    shrinking = image.shape[0] > size[1]
+    resized = cv2.resize(image, size, interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+    return resized.reshape(size[1], size[0], image.shape[-1])
 
 
 @dataclass(frozen=True)

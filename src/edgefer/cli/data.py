@@ -1,0 +1,135 @@
+"""``edgefer data``: audit a data set, and write split manifests for a protocol.
+
+edgefer data audit ../shared/datasets/fer2013 [--dataset fer2013] [--json] [--clean-manifest clean.csv]
+edgefer data split fer2013=../shared/datasets/fer2013 --protocol official --out splits/fer2013
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("data", help="audit data sets and write split manifests")
+    actions = parser.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+
+    audit = actions.add_parser(
+        "audit",
+        help="class counts, duplicate / conflicting / blank / unreadable images of a data set",
+        description="Report per-split class counts, groups of pixel-identical images (within a split, across "
+        "splits, with conflicting labels), near-blank images and unreadable files.",
+    )
+    audit.add_argument("path", help="data-set folder or file (fer2013.csv), or a manifest CSV written by edgefer")
+    audit.add_argument("--dataset", help="data-set name, when the layout alone does not tell it")
+    audit.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    audit.add_argument(
+        "--clean-manifest",
+        metavar="OUT",
+        type=Path,
+        help="write a manifest without cross-split duplicates, conflicting labels and unreadable files",
+    )
+    audit.add_argument("--drop-blank", action="store_true", help="leave near-blank images out of --clean-manifest")
+    audit.add_argument("--workers", type=int, help="decoding processes (default: all cores)")
+    audit.set_defaults(run=run_audit)
+
+    split = actions.add_parser(
+        "split",
+        help="write train/val/test manifests for a split protocol",
+        description="Write train.csv, val.csv and test.csv (one folder per fold for k-fold protocols).",
+    )
+    split.add_argument("data", help="NAME=PATH (e.g. fer2013=../shared/datasets/fer2013) or a data-set path")
+    split.add_argument(
+        "--protocol",
+        default="official",
+        help="official, stratified_60_20_20, kfold, subject_kfold or loso (default: official)",
+    )
+    split.add_argument("--seed", type=int, default=0)
+    split.add_argument("--fold", type=int, help="write only this fold (default: every fold)")
+    split.add_argument("--n-folds", type=int, help="folds for kfold / subject_kfold (default 10)")
+    split.add_argument("--out", type=Path, required=True, help="output folder")
+    split.set_defaults(run=run_split)
+
+
+def run_audit(args: argparse.Namespace) -> int:
+    from edgefer.data import audit_samples, clean_samples, write_manifest
+
+    name, samples = _read_input(args.path, args.dataset)
+    report = audit_samples(samples, workers=args.workers)
+    if args.json:
+        print(json.dumps({"dataset": name, "root": str(args.path), **report.to_json()}, indent=1))
+    else:
+        print(_format_report(name, args.path, report.to_json()))
+    if args.clean_manifest:
+        kept = clean_samples(report, drop_blank=args.drop_blank)
+        write_manifest(args.clean_manifest, kept)
+        if not args.json:
+            print(f"\nclean manifest: {args.clean_manifest} ({len(kept)} of {len(samples)} images kept)")
+    return 0
+
+
+def run_split(args: argparse.Namespace) -> int:
+    from edgefer.data import fold_count, manifest_hash, parse_data_spec, read_dataset, split_samples, write_manifest
+    from edgefer.data.splits import PROTOCOLS
+    from edgefer.errors import ConfigError
+
+    if args.protocol not in PROTOCOLS:
+        raise ConfigError(f"unknown split protocol {args.protocol!r}; use one of {', '.join(PROTOCOLS)}")
+    name, root = parse_data_spec(args.data)
+    samples = read_dataset(name, root)
+    count = fold_count(samples, args.protocol, args.n_folds)
+    folds = range(count) if args.fold is None else [args.fold]
+    for fold in folds:
+        parts = split_samples(samples, args.protocol, seed=args.seed, fold=fold, n_folds=args.n_folds)
+        folder = args.out if count == 1 else args.out / f"fold_{fold:02d}"
+        for part, part_samples in parts.items():
+            write_manifest(folder / f"{part}.csv", part_samples)
+        sizes = ", ".join(f"{part} {len(s)} ({manifest_hash(s)})" for part, s in parts.items())
+        print(f"{folder}: {sizes}")
+    return 0
+
+
+def _read_input(path: str, dataset: str | None) -> tuple[str, list]:
+    """A data set (named or recognised by layout) or a manifest CSV (recognised by its ``path`` column)."""
+    import csv
+
+    from edgefer.data import detect_dataset, read_dataset, read_manifest
+
+    if dataset is None and path.lower().endswith(".csv") and Path(path).is_file():
+        with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+            header = [column.strip().lower() for column in next(csv.reader(handle), [])]
+        if "path" in header:
+            return "manifest", read_manifest(path)
+    name = dataset or detect_dataset(path)
+    return name, read_dataset(name, path)
+
+
+def _format_report(name: str, root: str, report: dict) -> str:
+    from edgefer.labels import EMOTIONS_WITH_CONTEMPT
+
+    classes = [c for c in EMOTIONS_WITH_CONTEMPT if any(c in counts for counts in report["class_counts"].values())]
+    width = max(len(split) for split in report["splits"]) + 2
+    lines = [f"{name} at {root}: {report['images']:,} images", ""]
+    lines.append(
+        "split".ljust(width) + "images".rjust(8) + "".join(c.rjust(10) for c in classes) + "dup groups".rjust(12)
+    )
+    for split, count in report["splits"].items():
+        counts = report["class_counts"][split]
+        lines.append(
+            split.ljust(width)
+            + f"{count:8,}"
+            + "".join(f"{counts.get(c, 0):10,}" for c in classes)
+            + f"{report['within_split_duplicate_groups'][split]:12,}"
+        )
+    lines += [
+        "",
+        f"pixel-identical groups:  {len(report['duplicate_groups']):,} ({report['duplicate_images']:,} images)",
+        f"  spanning splits:       {len(report['cross_split_duplicate_groups']):,}",
+        f"  conflicting labels:    {len(report['conflicting_label_groups']):,}",
+        f"near-blank images:       {len(report['blank_images']):,} (pixel std < {report['blank_std_threshold']})",
+        f"unreadable files:        {len(report['unreadable_files']):,}",
+    ]
+    lines += [f"  blank: {item['path']}" for item in report["blank_images"]]
+    lines += [f"  unreadable: {item['reason']}" for item in report["unreadable_files"]]
+    return "\n".join(lines)

@@ -1,0 +1,138 @@
+"""``edgefer val``: accuracy, macro-F1, per-class precision/recall/F1 and a confusion matrix of trained weights.
+
+    edgefer val --weights runs/hcmtmm/best.pt --data fer2013=../shared/datasets/fer2013 --split PrivateTest
+    edgefer val --weights ck.pt --data ckplus48=../shared/datasets/ckplus48 --protocol subject_kfold --fold 3 \\
+        --split test --tta flip
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from edgefer.evaluate.inference import TTA_MODES
+
+PROTOCOL_SPLITS: tuple[str, ...] = ("train", "val", "test")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "val",
+        help="evaluate trained weights on a data set split",
+        description="Evaluate trained weights on one split of a data set: accuracy, macro-F1, per-class "
+        "precision/recall/F1, confusion matrix (JSON + PNG). Images of classes the model lacks are dropped and "
+        "outputs of classes the data set lacks are ignored; the output says which.",
+    )
+    parser.add_argument("--weights", required=True, metavar="W.pt", help="weights file written by edgefer train")
+    parser.add_argument("--data", required=True, metavar="NAME=PATH", help="data set, e.g. fer2013=path/to/fer2013")
+    parser.add_argument(
+        "--split",
+        default="test",
+        help="an official split of the data set (e.g. PrivateTest) or train/val/test of --protocol (default: test)",
+    )
+    parser.add_argument("--protocol", default="official", help="split protocol for train/val/test (default: official)")
+    parser.add_argument("--fold", type=int, default=0, help="fold of a k-fold protocol (default: 0)")
+    parser.add_argument("--n-folds", type=int, default=10, help="folds of a k-fold protocol (default: 10)")
+    parser.add_argument("--split-seed", type=int, default=0, help="seed of the split itself (default: 0)")
+    parser.add_argument("--tta", choices=TTA_MODES, default="none", help="test-time augmentation (default: none)")
+    parser.add_argument("--batch-size", type=int, default=256, help="images per forward pass (default: 256)")
+    parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda or cuda:N")
+    parser.add_argument("--out", type=Path, help="output folder (default: runs/val/<weights file stem>)")
+    parser.add_argument("--json", action="store_true", help="print the report as one JSON object instead of a table")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+    import time
+
+    import torch
+
+    from edgefer.data import load_arrays, parse_data_spec, read_dataset
+    from edgefer.errors import ConfigError
+    from edgefer.evaluate.evaluator import evaluate_arrays, model_classes
+    from edgefer.evaluate.report import format_table, write_report
+    from edgefer.models import load_weights
+
+    if args.batch_size < 1:
+        raise ConfigError(f"--batch-size must be at least 1, got {args.batch_size}")
+    device = _resolve_device(args.device, torch.cuda.is_available())
+    model = load_weights(args.weights).to(device)
+    name, root = parse_data_spec(args.data)
+    samples = read_dataset(name, root)
+    chosen, split = _select_split(samples, args)
+    images, labels = load_arrays(chosen, model.preprocess.image_size)
+
+    start = time.perf_counter()
+    report = evaluate_arrays(
+        model,
+        images,
+        labels,
+        dataset_labels=sorted({sample.label for sample in samples}),
+        tta=args.tta,
+        batch_size=args.batch_size,
+    )
+    report.update(
+        {
+            "weights": str(args.weights),
+            "model": model.model_name,
+            "model_classes": list(model_classes(model)),
+            "data": {"name": name, "root": str(root), "split": split},
+            "tta": args.tta,
+            "device": str(device),
+            "seconds": round(time.perf_counter() - start, 3),
+        }
+    )
+    out_dir = args.out or Path("runs") / "val" / Path(args.weights).stem
+    title = f"{model.model_name} on {name} {split} (accuracy {100 * report['accuracy']:.2f}%)"
+    paths = write_report(report, out_dir, title=title)
+
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    print(f"{model.model_name} ({args.weights}) on {name} {split}: {report['n_images']} images, tta {args.tta}")
+    if report["class_match"]["note"]:
+        print(f"note: {report['class_match']['note']} ({report['class_match']['dropped_images']} images dropped)")
+    print(format_table(report))
+    print(f"wrote {paths['json']} and {paths['confusion_matrix']}")
+    return 0
+
+
+def _select_split(samples: list, args: argparse.Namespace) -> tuple[list, str]:
+    """The samples of ``--split``: train/val/test of ``--protocol``, else an official split name (any case)."""
+    from edgefer.data import split_samples
+    from edgefer.errors import DatasetError
+
+    if args.split in PROTOCOL_SPLITS:
+        chosen = split_samples(samples, args.protocol, args.split_seed, args.fold, args.n_folds)[args.split]
+        label = f"{args.split} of {args.protocol}"
+        if args.protocol != "official":
+            label += f" (fold {args.fold}, split seed {args.split_seed})"
+    else:
+        official = sorted({sample.split for sample in samples if sample.split})
+        by_lower = {name.lower(): name for name in official}
+        if args.split.lower() not in by_lower:
+            names = ", ".join(official) if official else "none"
+            raise DatasetError(
+                f"unknown split {args.split!r}; use one of the data set's official splits ({names}) or "
+                f"{'/'.join(PROTOCOL_SPLITS)} of --protocol"
+            )
+        label = by_lower[args.split.lower()]
+        chosen = [sample for sample in samples if sample.split == label]
+    if not chosen:
+        raise DatasetError(f"split {label!r} has no images; pick another --split, --protocol or --fold")
+    return chosen, label
+
+
+def _resolve_device(name: str, cuda_available: bool):
+    import torch
+
+    from edgefer.errors import ConfigError
+
+    if name == "auto":
+        return torch.device("cuda" if cuda_available else "cpu")
+    if name == "cpu" or name == "cuda" or name.startswith("cuda:"):
+        if name != "cpu" and not cuda_available:
+            raise ConfigError(f"--device {name} asked for CUDA, which is not available here; use --device cpu")
+        return torch.device(name)
+    raise ConfigError(f"--device {name!r} is not auto, cpu, cuda or cuda:N")

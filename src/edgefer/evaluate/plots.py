@@ -1,0 +1,95 @@
+"""PNG figures: confusion matrix and training curves.
+
+Figures are built on ``matplotlib.figure.Figure`` and rendered by the Agg canvas directly, without pyplot:
+no global backend is switched, no window can open, and nothing leaks between calls or threads.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+
+def plot_confusion_matrix(
+    cm: Sequence[Sequence[int]] | np.ndarray,
+    classes: Sequence[str],
+    path: str | Path,
+    normalize: bool = True,
+    title: str | None = None,
+) -> Path:
+    """Heat map of a confusion matrix (rows = true class) written as PNG.
+
+    With ``normalize`` each row is divided by its support, so the diagonal reads as per-class recall; each
+    cell shows the percentage and, below it, the image count.
+    """
+    counts = np.asarray(cm, dtype=np.int64)
+    support = counts.sum(axis=1, keepdims=True)
+    values = counts / np.where(support > 0, support, 1) if normalize else counts.astype(np.float64)
+    size = len(classes)
+    side = max(4.5, 0.75 * size + 2.0)
+    figure = Figure(figsize=(side + 1.0, side), dpi=120, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    vmax = 1.0 if normalize else max(float(values.max(initial=0)), 1.0)
+    image = axes.imshow(values, cmap="Blues", vmin=0.0, vmax=vmax)
+    colorbar = figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04)
+    colorbar.set_label("fraction of the true class" if normalize else "images")
+    axes.set_xticks(range(size), labels=list(classes), rotation=45, ha="right", rotation_mode="anchor")
+    axes.set_yticks(range(size), labels=list(classes))
+    axes.set_xlabel("predicted")
+    axes.set_ylabel("true")
+    for row in range(size):
+        for col in range(size):
+            text = f"{100 * values[row, col]:.0f}%\n{counts[row, col]}" if normalize else f"{counts[row, col]}"
+            colour = "white" if values[row, col] > 0.55 * vmax else "black"
+            axes.text(col, row, text, ha="center", va="center", color=colour, fontsize=8)
+    accuracy = np.trace(counts) / max(int(counts.sum()), 1)
+    axes.set_title(title or f"confusion matrix (accuracy {100 * accuracy:.2f}%, {int(counts.sum())} images)")
+    return _save(figure, path)
+
+
+def plot_training_curves(history: Sequence[dict], path: str | Path, title: str | None = None) -> Path:
+    """Loss and accuracy per epoch (train vs val) and the learning rate, side by side, written as PNG.
+
+    ``history`` rows have ``epoch, train_loss, train_acc, val_loss, val_acc, lr, seconds``; a missing or None
+    value leaves a gap in its curve.
+    """
+    if not history:
+        raise ValueError("no epochs to plot: history is empty")
+    epochs = [row["epoch"] for row in history]
+    figure = Figure(figsize=(13.0, 4.0), dpi=120, layout="constrained")
+    FigureCanvasAgg(figure)
+    loss_axes, acc_axes, lr_axes = figure.subplots(1, 3)
+    for axes, metric, label in ((loss_axes, "loss", "loss"), (acc_axes, "acc", "accuracy")):
+        for split, style in (("train", "o-"), ("val", "s-")):
+            axes.plot(epochs, _column(history, f"{split}_{metric}"), style, markersize=3, label=split)
+        axes.set_title(label)
+        axes.set_xlabel("epoch")
+        axes.grid(alpha=0.3)
+        axes.legend()
+    acc_axes.yaxis.set_major_formatter(lambda value, _: f"{100 * value:.0f}%")
+    lr_axes.plot(epochs, _column(history, "lr"), "-", color="tab:green")
+    if all(value > 0 for value in _column(history, "lr") if not math.isnan(value)):
+        lr_axes.set_yscale("log")
+    lr_axes.set_title("learning rate")
+    lr_axes.set_xlabel("epoch")
+    lr_axes.grid(alpha=0.3)
+    seconds = sum(value for value in _column(history, "seconds") if not math.isnan(value))
+    figure.suptitle(title or f"training: {len(history)} epochs, {seconds / 60:.1f} min")
+    return _save(figure, path)
+
+
+def _column(history: Sequence[dict], key: str) -> list[float]:
+    return [math.nan if row.get(key) is None else float(row[key]) for row in history]
+
+
+def _save(figure: Figure, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, format="png")
+    return path

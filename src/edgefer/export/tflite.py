@@ -1,0 +1,51 @@
+"""PyTorch → full-integer int8 TFLite (int8 input, weights and output) through litert-torch's PT2E quantiser.
+
+litert-torch pulls about 1 GB of converters (JAX among them), so it lives in the optional extra ``mcu``; it leaves
+torch 2.13 in place. Weights are quantised per channel and symmetrically, activations per tensor, as TFLite
+Micro's int8 kernels expect.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from edgefer.errors import ExportError, MissingExtraError
+
+
+def export_tflite_int8(model: nn.Module, calibration: np.ndarray, path: str | Path) -> Path:
+    """Quantise ``model`` with calibration inputs (N, C, H, W) float32 and write a full-int8 ``.tflite``."""
+    try:
+        import litert_torch
+        from litert_torch.quantize import pt2e_quantizer
+        from litert_torch.quantize.quant_config import QuantConfig
+        from torchao.quantization.pt2e import quantize_pt2e
+    except ImportError:
+        raise MissingExtraError("litert-torch", "mcu", "TFLite export") from None
+    calibration = np.asarray(calibration, np.float32)
+    if calibration.ndim != 4 or len(calibration) == 0:
+        raise ExportError(f"calibration data must be a non-empty (N, C, H, W) batch, got {calibration.shape}")
+    path = Path(path)
+    example = (torch.from_numpy(calibration[:1]),)
+    float_model = copy.deepcopy(model).eval()
+    try:
+        graph = torch.export.export(float_model, example).module()
+    except Exception as error:  # torch.export raises many error types, each naming the operator it failed on
+        raise ExportError(
+            f"model {model.model_name!r} cannot be traced for TFLite: {str(error).splitlines()[0]}"
+        ) from None
+    quantizer = pt2e_quantizer.PT2EQuantizer().set_global(
+        pt2e_quantizer.get_symmetric_quantization_config(is_per_channel=True)
+    )
+    prepared = quantize_pt2e.prepare_pt2e(graph, quantizer)
+    with torch.no_grad():
+        for index in range(len(calibration)):
+            prepared(torch.from_numpy(calibration[index : index + 1]))
+    quantised = quantize_pt2e.convert_pt2e(prepared, fold_quantize=False)
+    edge_model = litert_torch.convert(quantised, example, quant_config=QuantConfig(pt2e_quantizer=quantizer))
+    edge_model.export(str(path))
+    return path

@@ -1,0 +1,102 @@
+"""Deformable convolution (Dai et al., ICCV 2017, "DCNv1") in plain PyTorch, so that it exports to ONNX.
+
+No compiled operator is needed: a small convolution predicts a (dy, dx) offset for every kernel tap at every
+output position, the input is sampled at the shifted taps with bilinear ``F.grid_sample`` (ONNX ``GridSample``,
+opset ≥ 16), and the samples are mixed by one 1×1 convolution that holds the k×k kernel. A profiler therefore
+counts the same multiply-accumulates as for a plain k×k convolution; the bilinear sampling itself
+(about 4 multiply-adds per sampled value) is extra work that FLOP counters do not see.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class DeformConv2d(nn.Module):
+    """A k×k convolution whose taps move by learned, input-dependent offsets.
+
+    The weight has the shape of ``nn.Conv2d``'s, so with all offsets zero the layer computes exactly
+    ``F.conv2d(x, weight, bias, stride, padding, dilation)``. The offset predictor is zero-initialised (the usual
+    choice), which makes a fresh layer start as that plain convolution. Offsets are in pixels, laid out like
+    torchvision's ``deform_conv2d``: channel ``2k`` is dy and ``2k + 1`` is dx of tap ``k`` (row-major).
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int = 3,
+        stride: int = 1,
+        padding: int | None = None,
+        dilation: int = 1,
+        bias: bool = True,
+    ) -> None:
+        super().__init__()
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size, self.stride, self.dilation = kernel_size, stride, dilation
+        self.padding = dilation * (kernel_size - 1) // 2 if padding is None else padding
+        taps = kernel_size * kernel_size
+        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, kernel_size, kernel_size))
+        self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
+        self.offset = nn.Conv2d(
+            in_channels, 2 * taps, kernel_size, stride=stride, padding=self.padding, dilation=dilation
+        )
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        # Same initialisation as nn.Conv2d, and a zero offset predictor.
+        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_channels * self.kernel_size**2)
+            nn.init.uniform_(self.bias, -bound, bound)
+        nn.init.zeros_(self.offset.weight)
+        nn.init.zeros_(self.offset.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return deform_conv2d(x, self.offset(x), self.weight, self.bias, self.stride, self.padding, self.dilation)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
+            f"padding={self.padding}, dilation={self.dilation}, bias={self.bias is not None}"
+        )
+
+
+def deform_conv2d(
+    x: torch.Tensor,
+    offset: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    stride: int = 1,
+    padding: int = 0,
+    dilation: int = 1,
+) -> torch.Tensor:
+    """Deformable convolution of ``x`` (B, C, H, W) with ``offset`` (B, 2·k·k, H_out, W_out) in pixels."""
+    batch, channels, height, width = x.shape
+    kernel = weight.shape[-1]
+    taps = kernel * kernel
+    out_h, out_w = offset.shape[-2:]
+    offset = offset.reshape(batch, taps, 2, out_h, out_w)  # (B, K², 2, Ho, Wo)
+
+    # Where each tap of each output position reads the input, before the offsets, in input pixels.
+    tap = torch.arange(kernel, dtype=x.dtype, device=x.device) * dilation  # (k,)
+    rows = torch.arange(out_h, dtype=x.dtype, device=x.device) * stride - padding  # (Ho,)
+    cols = torch.arange(out_w, dtype=x.dtype, device=x.device) * stride - padding  # (Wo,)
+    base_y = (tap[:, None, None] + rows[None, :, None]).repeat_interleave(kernel, 0)  # (K², Ho, 1)
+    base_x = (tap[:, None, None] + cols[None, None, :]).repeat(kernel, 1, 1)  # (K², 1, Wo)
+    y = base_y + offset[:, :, 0]  # (B, K², Ho, Wo)
+    x_pos = base_x + offset[:, :, 1]  # (B, K², Ho, Wo)
+
+    # grid_sample with align_corners=False maps pixel p to (2p + 1) / size - 1; it is exact for any size
+    # (align_corners=True divides by size - 1, which is 0 for the 1-pixel maps deep stages can produce).
+    grid = torch.stack(((2 * x_pos + 1) / width - 1, (2 * y + 1) / height - 1), dim=-1)  # (B, K², Ho, Wo, 2)
+    grid = grid.reshape(batch, taps * out_h, out_w, 2)  # (B, K²·Ho, Wo, 2)
+    samples = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)  # (B, C, K²·Ho, Wo)
+    samples = samples.reshape(batch, channels * taps, out_h, out_w)  # (B, C·K², Ho, Wo)
+    # flatten/unsqueeze rather than reshape to traced sizes: the ONNX exporter needs the kernel's shape static.
+    kernel_1x1 = weight.flatten(1)[:, :, None, None]  # (C_out, C·K², 1, 1)
+    return F.conv2d(samples, kernel_1x1, bias)  # (B, C_out, Ho, Wo)

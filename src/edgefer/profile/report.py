@@ -1,0 +1,129 @@
+"""Every figure `edgefer bench` reports for one model, measured in one call."""
+
+from __future__ import annotations
+
+import tempfile
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm import tqdm
+
+from edgefer.models.registry import create_model, model_entry
+from edgefer.profile.counting import MacCount, count_macs, count_parameters, weight_bytes_fp32, weight_bytes_int8
+from edgefer.profile.latency import Latency, fraction_of_peak, peak_gflops, time_onnxruntime, time_torch
+from edgefer.profile.memory import Footprint, peak_activation_bytes, table_v_footprint
+
+BACKENDS = ("pytorch", "onnxruntime")
+MAX_ERROR_CHARS = 160  # export errors can embed a whole graph
+
+
+@dataclass(frozen=True)
+class LatencyRecord:
+    backend: str  # one of BACKENDS
+    threads: int
+    median_ms: float
+    p90_ms: float
+    runs: int
+    fraction_of_peak: float  # 2 × MACs / median latency / peak FLOP/s on the same number of threads
+
+
+@dataclass
+class ModelProfile:
+    model: str
+    description: str
+    input_size: tuple[int, int, int]  # (C, H, W), batch 1
+    parameters: int
+    macs: MacCount
+    peak_activation_bytes: int
+    footprint: Footprint
+    weights_fp32_bytes: int
+    weights_int8_bytes: int
+    onnx_bytes: int | None
+    onnx_error: str | None
+    peak_gflops: dict[int, float]  # threads → measured fp32 matmul GFLOP/s
+    latencies: list[LatencyRecord] = field(default_factory=list)
+
+    def latency(self, backend: str, threads: int) -> LatencyRecord | None:
+        return next((r for r in self.latencies if r.backend == backend and r.threads == threads), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["macs"]["total"] = self.macs.total
+        data["footprint"]["total_bytes"] = self.footprint.total_bytes
+        return data
+
+
+def measure_peaks(thread_counts: tuple[int, ...]) -> dict[int, float]:
+    """The machine's measured fp32 GFLOP/s for each thread count."""
+    return {threads: peak_gflops(threads) for threads in thread_counts}
+
+
+def _export(model: torch.nn.Module, directory: Path) -> tuple[Path | None, str | None]:
+    from edgefer.export.onnx import export_onnx
+
+    try:
+        with warnings.catch_warnings():  # the exporter's deprecation and tracer warnings are not the user's concern
+            warnings.simplefilter("ignore")
+            return export_onnx(model, directory / f"{model.model_name}.onnx"), None
+    except Exception as error:  # a model that does not export still gets its other figures
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        return None, f"{type(error).__name__}: {first_line[:MAX_ERROR_CHARS]}"
+
+
+def _record(backend: str, threads: int, latency: Latency, macs: MacCount, peaks: dict[int, float]) -> LatencyRecord:
+    fraction = fraction_of_peak(macs.total, latency.median_ms, peaks[threads])
+    return LatencyRecord(backend, threads, latency.median_ms, latency.p90_ms, latency.runs, fraction)
+
+
+def profile_model(
+    name: str,
+    peaks: dict[int, float],
+    img_size: int | None = None,
+    runs: int = 50,
+    warmup: int = 10,
+) -> ModelProfile:
+    """Profile a registered model at batch 1; latency is timed on each thread count in ``peaks``.
+
+    Raises the registry's ModelError for an unknown name. A model that fails to export to ONNX is still
+    profiled in PyTorch; the export error is recorded in ``onnx_error``.
+    """
+    entry = model_entry(name)
+    model = create_model(name, img_size=img_size).eval()
+    example = torch.rand((1, *model.preprocess.input_size), generator=torch.Generator().manual_seed(0))
+    thread_counts = sorted(peaks)
+    with (
+        tempfile.TemporaryDirectory(prefix="edgefer-bench-") as tmp,
+        tqdm(total=3 + len(BACKENDS) * len(thread_counts), desc=name, leave=False, disable=None) as bar,
+    ):
+        macs = count_macs(model, example)
+        bar.update()
+        peak_bytes, footprint = peak_activation_bytes(model, example), table_v_footprint(model, example)
+        bar.update()
+        onnx_path, onnx_error = _export(model, Path(tmp))
+        bar.update()
+        profile = ModelProfile(
+            model=name,
+            description=entry.description,
+            input_size=model.preprocess.input_size,
+            parameters=count_parameters(model),
+            macs=macs,
+            peak_activation_bytes=peak_bytes,
+            footprint=footprint,
+            weights_fp32_bytes=weight_bytes_fp32(model),
+            weights_int8_bytes=weight_bytes_int8(model),
+            onnx_bytes=onnx_path.stat().st_size if onnx_path else None,
+            onnx_error=onnx_error,
+            peak_gflops=dict(peaks),
+        )
+        for threads in thread_counts:
+            torch_latency = time_torch(model, example, threads, runs, warmup)
+            profile.latencies.append(_record("pytorch", threads, torch_latency, macs, peaks))
+            bar.update()
+            if onnx_path is not None:
+                ort_latency = time_onnxruntime(onnx_path, example, threads, runs, warmup)
+                profile.latencies.append(_record("onnxruntime", threads, ort_latency, macs, peaks))
+            bar.update()
+    return profile

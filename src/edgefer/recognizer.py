@@ -1,0 +1,155 @@
+"""The Python face of recognition: ``Recognizer().predict(image)`` and ``Recognizer().stream(source)``."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from torch import nn
+
+from edgefer.errors import ConfigError, EdgeferError
+from edgefer.faces import Detection, FaceDetector, create_detector, crop_face
+from edgefer.runtime.backends import Backend, create_backend
+from edgefer.runtime.images import MAX_PIXELS, as_bgr
+from edgefer.runtime.results import Face, FrameResult
+from edgefer.runtime.sources import Source, open_source
+from edgefer.runtime.tracking import IouTracker, Track
+
+
+def load_model(model: str | Path | nn.Module) -> nn.Module | Path:
+    """A model argument → a loaded PyTorch model, or the path of an .onnx file.
+
+    Accepts a module from ``create_model``/``load_weights``, a weights path (``.pt``), an ``.onnx`` path, or the
+    name of a shipped model (``"default"`` included).
+    """
+    from edgefer.models import load_weights
+    from edgefer.weights import shipped_weights
+
+    if isinstance(model, nn.Module):
+        return model.eval()
+    text = str(model)
+    if text.lower().endswith(".onnx"):
+        return Path(text)
+    if Path(text).suffix or Path(text).exists():
+        return load_weights(text)
+    shipped = shipped_weights(text)
+    return load_weights(shipped.path, shipped.sha256)
+
+
+class Recognizer:
+    """Faces and their expressions in images and streams, offline.
+
+    ``detect_every`` and ``detect_width`` apply to video, camera and stream sources: the detector runs on every
+    ``detect_every``-th frame, on a copy downscaled to ``detect_width`` pixels wide; in between, the tracked boxes
+    are classified again. Scores are smoothed per tracked face (EMA weight ``smoothing`` on the newest frame).
+    """
+
+    def __init__(
+        self,
+        model: str | Path | nn.Module = "default",
+        detector: str | FaceDetector = "haar",
+        backend: str = "auto",
+        margin: float = 0.1,
+        align: bool = True,
+        detect_every: int = 3,
+        detect_width: int = 320,
+        smoothing: float = 0.5,
+        max_pixels: int = MAX_PIXELS,
+    ) -> None:
+        if detect_every < 1:
+            raise ConfigError(f"detect_every must be 1 or more, not {detect_every}")
+        if not 0.0 < smoothing <= 1.0:
+            raise ConfigError(f"smoothing must be in (0, 1] (1 = none), not {smoothing}")
+        if margin < 0:
+            raise ConfigError(f"margin must be 0 or more, not {margin}")
+        self.detector: FaceDetector = create_detector(detector) if isinstance(detector, str) else detector
+        self.backend: Backend = create_backend(load_model(model), backend)
+        whole_image = self.detector.name == "none"
+        self.margin = 0.0 if whole_image else margin
+        self.align = align
+        self.detect_every = detect_every
+        self.detect_width = detect_width
+        self.smoothing = smoothing
+        self.max_pixels = max_pixels
+        self.timings: dict[str, float] = defaultdict(float)  # seconds spent per stage, summed over calls
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return self.backend.classes
+
+    def predict(self, image: Any, color: str = "bgr") -> list[Face]:
+        """Faces in one image: a path, encoded bytes, a NumPy array (``color`` "bgr" or "rgb") or a PIL image.
+
+        No face is an empty list, not an error.
+        """
+        frame = as_bgr(image, color, self.max_pixels)
+        detections = self.detect(frame, max_width=max(self.detect_width, 1280))
+        return self.classify(frame, detections)
+
+    def detect(self, frame: np.ndarray, max_width: int | None = None) -> list[Detection]:
+        """Faces in a BGR frame, detected on a copy at most ``max_width`` wide, in the frame's coordinates."""
+        start = time.perf_counter()
+        width = frame.shape[1]
+        if max_width and width > max_width and self.detector.name != "none":
+            factor = width / max_width
+            small = cv2.resize(frame, (max_width, round(frame.shape[0] / factor)), interpolation=cv2.INTER_AREA)
+            detections = [d.scaled(factor) for d in self.detector.detect(small)]
+        else:
+            detections = self.detector.detect(frame)
+        detections.sort(key=lambda d: (d.box[0], d.box[1]))
+        self.timings["detect"] += time.perf_counter() - start
+        return detections
+
+    def classify(self, frame: np.ndarray, detections: list[Detection]) -> list[Face]:
+        """Crop, preprocess and classify every detected face of a frame in one batch."""
+        if not detections:
+            return []
+        start = time.perf_counter()
+        preprocess = self.backend.preprocess
+        size = (preprocess.image_size[1], preprocess.image_size[0])  # (W, H) for OpenCV
+        source = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY if preprocess.channels == 1 else cv2.COLOR_BGR2RGB)
+        crops = np.stack([crop_face(source, d, size, self.margin, self.align) for d in detections])
+        scores = self.backend(preprocess.apply(crops))
+        self.timings["classify"] += time.perf_counter() - start
+        return [Face(d.box, s, self.classes, d.landmarks) for d, s in zip(detections, scores, strict=True)]
+
+    def stream(
+        self,
+        source: str | int | Path | Source,
+        keep_frames: bool = False,
+        on_error: Callable[[str, EdgeferError], None] | None = None,
+    ) -> Iterator[FrameResult]:
+        """Per-frame results of an image, folder, glob, video, camera index or stream URL.
+
+        Video-like sources are tracked (``Face.face_id`` persists) and smoothed; folders and globs are
+        independent images, and a bad file among them is passed to ``on_error(name, error)`` and skipped
+        (without ``on_error`` it is raised). ``keep_frames`` puts each BGR frame in ``FrameResult.frame``.
+        """
+        source = source if isinstance(source, Source) else open_source(source, self.max_pixels)
+        video = source.kind in ("video", "camera", "stream")
+        tracker = IouTracker(smoothing=self.smoothing)
+        detections: list[Detection] = []
+        tracks: list[Track] = []
+        for frame in source:
+            if frame.error is not None:
+                if on_error is None:
+                    raise frame.error
+                on_error(frame.source, frame.error)
+                continue
+            image = frame.image
+            if not video:
+                faces = self.classify(image, self.detect(image, max_width=max(self.detect_width, 1280)))
+            else:
+                if frame.index % self.detect_every == 0:
+                    detections = self.detect(image, max_width=self.detect_width)
+                    tracks = tracker.update([d.box for d in detections])
+                faces = self.classify(image, detections)
+                for face, track in zip(faces, tracks, strict=True):
+                    face.face_id = track.face_id
+                    face.scores = tracker.smooth(track, face.scores)
+            yield FrameResult(frame.index, frame.timestamp, faces, frame.source, image if keep_frames else None)

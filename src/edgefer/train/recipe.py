@@ -1,0 +1,240 @@
+"""Training recipes: a YAML file under ``configs/`` parsed into typed dataclasses.
+
+Every field can be overridden from the command line with ``--set section.key=value`` (the value is read as
+YAML, so ``--set train.lr=1e-3`` gives a float and ``--set data.fold=null`` gives None). Unknown keys, wrong
+types and impossible values raise ``ConfigError`` before any data is read or any model is built.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from edgefer.data.splits import PROTOCOLS
+from edgefer.errors import ConfigError
+
+SCHEDULES = ("cosine", "step", "none")
+OPTIMIZERS = ("adam", "adamw", "sgd")
+
+
+@dataclass
+class ModelConfig:
+    name: str = "lightcnn"
+    img_size: int | None = None  # None: the model's registered default
+    in_chans: int = 1
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DataConfig:
+    dataset: str = "fer2013"
+    root: str = "../shared/datasets/fer2013"
+    protocol: str = "official"
+    n_folds: int = 10
+    fold: int | None = None  # None: every fold of the protocol, each trained from scratch
+    seed: int = 0  # seed of the split itself, kept apart from the training seed
+    classes: list[str] | None = None  # None: the classes present in the training split, in canonical order
+
+
+@dataclass
+class AugmentConfig:
+    crop_padding: int = 4  # random crop after zero padding by this many pixels; 0 switches it off
+    hflip: bool = True
+    rotation: float = 10.0  # uniform in ±degrees; 0 switches it off
+    erasing: float = 0.0  # probability of erasing one random rectangle per image; 0 switches it off
+
+    @property
+    def enabled(self) -> bool:
+        return self.crop_padding > 0 or self.hflip or self.rotation > 0 or self.erasing > 0
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 30
+    batch_size: int = 64
+    eval_batch_size: int = 256
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    momentum: float = 0.9  # SGD only
+    schedule: str = "cosine"
+    step_size: int = 10  # step schedule only
+    gamma: float = 0.1  # step schedule only
+    label_smoothing: float = 0.0
+    seed: int = 0
+    device: str = "auto"  # auto: CUDA when present, else CPU
+    threads: int = 0  # 0: leave PyTorch's default
+
+
+@dataclass
+class DistillConfig:
+    teacher: str | None = None  # weights file of the teacher; None trains with cross-entropy only
+    alpha: float = 0.5  # weight of the response (KL) term, HCMTMM Eq. 11
+    beta: float = 0.5  # weight of the feature (MSE) term, HCMTMM Eq. 11
+    temperature: float = 4.0
+
+
+@dataclass
+class Recipe:
+    name: str = "run"
+    output_dir: str = "runs"
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    distill: DistillConfig = field(default_factory=DistillConfig)
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.output_dir) / self.name
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _check_type(value: Any, hint: Any, key: str) -> Any:
+    """``value`` converted to ``hint`` where that is lossless (int → float), else ConfigError."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(hint)
+        if value is None and type(None) in options:
+            return None
+        (inner,) = [option for option in options if option is not type(None)]
+        return _check_type(value, inner, key)
+    if origin is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"recipe key {key!r} must be a list, got {value!r}; write it as [a, b, ...]")
+        (item,) = typing.get_args(hint)
+        return [_check_type(element, item, key) for element in value]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"recipe key {key!r} must be a mapping, got {value!r}; write it as {{key: value}}")
+        return dict(value)
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint is float and isinstance(value, str):
+        # PyYAML follows YAML 1.1, where 5e-4 (no dot) is a string, not a float
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    if hint is int and isinstance(value, bool):
+        raise ConfigError(f"recipe key {key!r} must be an integer, got {value!r}")
+    if not isinstance(value, hint):
+        raise ConfigError(
+            f"recipe key {key!r} must be of type {hint.__name__}, got {value!r} ({type(value).__name__}); "
+            "fix the recipe or the --set value"
+        )
+    return value
+
+
+def _build(cls: type, data: Any, prefix: str) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"recipe section {prefix or '<top>'!r} must be a mapping, got {data!r}")
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(data) - set(names))
+    if unknown:
+        raise ConfigError(
+            f"unknown recipe key {prefix + unknown[0]!r}; known keys in this section: {', '.join(names)}"
+        )
+    values = {}
+    for name, value in data.items():
+        hint = hints[name]
+        if dataclasses.is_dataclass(hint):
+            values[name] = _build(hint, value, f"{prefix}{name}.")
+        else:
+            values[name] = _check_type(value, hint, prefix + name)
+    return cls(**values)
+
+
+def _validate(recipe: Recipe) -> None:
+    def need(condition: bool, message: str) -> None:
+        if not condition:
+            raise ConfigError(message)
+
+    need(recipe.data.protocol in PROTOCOLS, f"data.protocol {recipe.data.protocol!r} is not one of {PROTOCOLS}")
+    need(recipe.train.schedule in SCHEDULES, f"train.schedule {recipe.train.schedule!r} is not one of {SCHEDULES}")
+    need(
+        recipe.train.optimizer in OPTIMIZERS,
+        f"train.optimizer {recipe.train.optimizer!r} is not one of {OPTIMIZERS}",
+    )
+    device = recipe.train.device
+    need(
+        device in ("auto", "cpu", "cuda") or device.startswith("cuda:"),
+        f"train.device {device!r} must be auto, cpu, cuda or cuda:N",
+    )
+    for key, value in (
+        ("train.epochs", recipe.train.epochs),
+        ("train.batch_size", recipe.train.batch_size),
+        ("train.eval_batch_size", recipe.train.eval_batch_size),
+        ("train.step_size", recipe.train.step_size),
+        ("data.n_folds", recipe.data.n_folds),
+        ("model.in_chans", recipe.model.in_chans),
+    ):
+        need(value >= 1, f"{key} must be at least 1, got {value}")
+    need(recipe.train.lr > 0, f"train.lr must be positive, got {recipe.train.lr}")
+    need(recipe.train.threads >= 0, f"train.threads must be 0 (default) or more, got {recipe.train.threads}")
+    need(0 <= recipe.train.label_smoothing < 1, "train.label_smoothing must be in [0, 1)")
+    need(recipe.distill.temperature > 0, "distill.temperature must be positive")
+    need(0 <= recipe.augment.erasing <= 1, "augment.erasing is a probability and must be in [0, 1]")
+    need(recipe.augment.crop_padding >= 0, "augment.crop_padding must be 0 (off) or more")
+    need(recipe.augment.rotation >= 0, "augment.rotation must be 0 (off) or a positive number of degrees")
+    need(recipe.model.img_size is None or recipe.model.img_size >= 8, "model.img_size must be at least 8")
+    need(recipe.data.fold is None or recipe.data.fold >= 0, "data.fold must be null (all folds) or ≥ 0")
+    need("/" not in recipe.name and recipe.name not in ("", ".", ".."), f"name {recipe.name!r} is not a folder name")
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """``"train.lr=1e-3"`` → (["train", "lr"], 0.001); the value is read as YAML."""
+    if "=" not in text:
+        raise ConfigError(f"--set {text!r} is not of the form key=value (e.g. --set train.lr=0.001)")
+    key, raw = text.split("=", 1)
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return key.strip().split("."), value
+
+
+def recipe_from_dict(data: dict[str, Any], overrides: list[str] = ()) -> Recipe:
+    """Build and validate a recipe from a mapping plus ``key=value`` overrides."""
+    data = yaml.safe_load(yaml.safe_dump(data or {}))  # a deep copy with plain types
+    for text in overrides:
+        path, value = parse_override(text)
+        node = data
+        for part in path[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ConfigError(f"--set {text!r}: {part!r} is not a section of the recipe")
+            node = child
+        node[path[-1]] = value
+    recipe = _build(Recipe, data, "")
+    _validate(recipe)
+    return recipe
+
+
+def load_recipe(path: str | Path, overrides: list[str] = ()) -> Recipe:
+    """Read a recipe file and apply ``key=value`` overrides."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"recipe file {str(path)!r} does not exist; pass one of the files under configs/")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise ConfigError(f"recipe {str(path)!r} is not valid YAML: {str(error).splitlines()[0]}") from None
+    return recipe_from_dict(data or {}, overrides)
+
+
+def dump_recipe(recipe: Recipe, path: str | Path) -> Path:
+    """Write the resolved recipe as YAML (the file ``load_recipe`` reads back into an equal recipe)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(recipe.to_dict(), sort_keys=False), encoding="utf-8")
+    return path

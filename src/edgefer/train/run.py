@@ -1,0 +1,211 @@
+"""One recipe, end to end: read the data set, split it by the recipe's protocol, train every fold from scratch,
+test each fold's best weights on its test split, and summarise the folds (mean ± std).
+
+Layout of ``runs/<name>/``: ``recipe.yaml`` (resolved), then per fold (directly in the run folder when the
+protocol has a single split, in ``fold_XX/`` otherwise) ``manifests/{train,val,test}.csv``, the trainer's files,
+and ``test/report.json`` + ``test/confusion_matrix.png``; ``summary.json``/``summary.md`` over all folds.
+
+Protocols (the splits themselves are the data layer's ``split_samples``): FER2013 ``official`` selects on
+PublicTest and reports PrivateTest; CK+ ``subject_kfold`` (10 folds of whole subjects); JAFFE ``loso`` (one fold
+per subject); ``stratified_60_20_20``. Folds of k-fold protocols use the next fold as val, so best.pt is selected
+on data neither trained on nor reported.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edgefer.data.cache import load_arrays
+from edgefer.data.manifest import manifest_hash, write_manifest
+from edgefer.data.readers import read_dataset
+from edgefer.data.records import Sample
+from edgefer.data.splits import fold_count, split_samples
+from edgefer.errors import ConfigError, DatasetError
+from edgefer.evaluate.inference import predict_probs
+from edgefer.evaluate.metrics import classification_report
+from edgefer.evaluate.report import write_report
+from edgefer.labels import EMOTIONS_WITH_CONTEMPT, canonical_name
+from edgefer.models.registry import model_entry
+from edgefer.models.weights import load_weights, read_weights_file, save_weights
+from edgefer.train.distributed import DistContext, barrier
+from edgefer.train.recipe import Recipe, dump_recipe
+from edgefer.train.trainer import ArraySplit, Trainer
+
+
+def git_commit() -> str | None:
+    """The commit of the source tree edgefer runs from (``-dirty`` when it has uncommitted changes), or None."""
+    where = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True, timeout=10)
+        status = subprocess.run(["git", "status", "--porcelain"], cwd=where, capture_output=True, text=True,
+                                timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if commit.returncode != 0:
+        return None
+    return commit.stdout.strip() + ("-dirty" if status.stdout.strip() else "")
+
+
+def resolve_classes(recipe: Recipe, train: Sequence[Sample]) -> tuple[str, ...]:
+    """``data.classes`` in canonical order, or (when unset) the classes present in the training split."""
+    if recipe.data.classes is not None:
+        names = {canonical_name(name) for name in recipe.data.classes}
+    else:
+        names = {EMOTIONS_WITH_CONTEMPT[sample.label] for sample in train}
+    if len(names) < 2:
+        raise ConfigError(f"training needs at least 2 classes, got {sorted(names)}; check data.classes and the data")
+    return tuple(name for name in EMOTIONS_WITH_CONTEMPT if name in names)
+
+
+def keep_classes(samples: Sequence[Sample], classes: Sequence[str]) -> list[Sample]:
+    """The samples whose label is one of ``classes`` (the others are left out of training and testing)."""
+    wanted = {EMOTIONS_WITH_CONTEMPT.index(name) for name in classes}
+    return [sample for sample in samples if sample.label in wanted]
+
+
+def to_split(samples: Sequence[Sample], classes: Sequence[str], image_size: tuple[int, int]) -> ArraySplit:
+    """Cached uint8 arrays of ``samples``, labels re-indexed into ``classes``."""
+    if not samples:
+        return ArraySplit(np.zeros((0, *image_size), np.uint8), np.zeros(0, np.int64))
+    images, labels = load_arrays(samples, image_size)
+    lookup = np.full(len(EMOTIONS_WITH_CONTEMPT), -1, np.int64)
+    lookup[[EMOTIONS_WITH_CONTEMPT.index(name) for name in classes]] = np.arange(len(classes))
+    return ArraySplit(images, lookup[labels])
+
+
+def model_image_size(recipe: Recipe) -> tuple[int, int]:
+    size = recipe.model.img_size or model_entry(recipe.model.name).default_img_size
+    return size, size
+
+
+def test_model(weights: Path, test: ArraySplit, classes: Sequence[str], out_dir: Path, batch_size: int,
+               title: str) -> dict[str, Any]:
+    """Report of ``weights`` on the test split, written to ``out_dir`` (JSON + confusion matrix PNG)."""
+    model = load_weights(weights)
+    probs = predict_probs(model, np.asarray(test.images), batch_size=batch_size)
+    report = classification_report(test.labels, probs.argmax(axis=1), list(classes))
+    write_report(report, out_dir, title=title)
+    return report
+
+
+def train_fold(
+    recipe: Recipe,
+    parts: dict[str, list[Sample]],
+    out_dir: Path,
+    resume: bool,
+    context: DistContext,
+    fold: int | None = None,
+    classes: Sequence[str] | None = None,
+    show_progress: bool = True,
+) -> dict[str, Any]:
+    """Train one split from scratch (or resume it), test best.pt, and return the fold's result."""
+    classes = tuple(classes or resolve_classes(recipe, parts["train"]))
+    parts = {name: keep_classes(samples, classes) for name, samples in parts.items()}
+    report_path = out_dir / "test" / "report.json"
+    if resume and report_path.is_file():  # this fold finished before the interruption
+        return json.loads((out_dir / "result.json").read_text(encoding="utf-8"))
+    checkpoint = out_dir / "checkpoint.pt"
+    if checkpoint.exists() and not resume:
+        raise ConfigError(f"{out_dir} already holds a run; continue it with --resume, or start a new one with "
+                          "--set name=<another name>")
+    hashes = {name: manifest_hash(samples) for name, samples in parts.items()}
+    size = model_image_size(recipe)
+    # Rank 0 fills the tensor cache first, so that ranks never decode the same images at once.
+    if context.is_main:
+        for name, samples in parts.items():
+            write_manifest(out_dir / "manifests" / f"{name}.csv", samples)
+        splits = {name: to_split(samples, classes, size) for name, samples in parts.items()}
+    barrier(context)
+    if not context.is_main:
+        splits = {name: to_split(samples, classes, size) for name, samples in parts.items()}
+    meta = {"dataset": recipe.data.dataset, "protocol": recipe.data.protocol, "fold": fold,
+            "manifest_sha256": hashes, "commit": git_commit()}
+    trainer = Trainer(recipe, classes, out_dir, context, meta, show_progress=show_progress)
+    if resume and checkpoint.exists():
+        trainer.resume()
+    trainer.fit(splits["train"], splits["val"] if len(splits["val"]) else None)
+    result: dict[str, Any] = {"fold": fold, "classes": list(classes), "best_epoch": trainer.best_epoch,
+                              "val_accuracy": trainer.history[trainer.best_epoch - 1]["val_acc"],
+                              "n_train": len(splits["train"]), "n_val": len(splits["val"]),
+                              "n_test": len(splits["test"]), "test": None}
+    if context.is_main and len(splits["test"]):
+        report = test_model(out_dir / "best.pt", splits["test"], classes, out_dir / "test",
+                            recipe.train.eval_batch_size, f"{recipe.name} test")
+        result["test"] = {key: report[key] for key in ("accuracy", "macro_f1", "n_images")}
+        payload = read_weights_file(out_dir / "best.pt")
+        best = load_weights(out_dir / "best.pt")
+        save_weights(out_dir / "best.pt", best, tuple(payload["classes"]), {**payload["meta"], "metrics": result})
+    if context.is_main:
+        (out_dir / "result.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    barrier(context)
+    return result
+
+
+def summarize(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Mean and standard deviation (sample std, n − 1; 0 for one fold) of test accuracy and macro-F1 over folds."""
+    tested = [result["test"] for result in results if result["test"]]
+    summary: dict[str, Any] = {"folds": len(results), "results": list(results)}
+    for key in ("accuracy", "macro_f1"):
+        values = [test[key] for test in tested]
+        if values:
+            summary[key] = {"mean": statistics.fmean(values),
+                            "std": statistics.stdev(values) if len(values) > 1 else 0.0}
+    return summary
+
+
+def summary_markdown(recipe: Recipe, summary: dict[str, Any]) -> str:
+    lines = [f"# {recipe.name}: {recipe.model.name} on {recipe.data.dataset}, protocol {recipe.data.protocol}", "",
+             "| fold | best epoch | val acc | test acc | test macro-F1 | test images |", "|---|---|---|---|---|---|"]
+    for result in summary["results"]:
+        test = result["test"] or {}
+        val = result["val_accuracy"]
+        lines.append(
+            f"| {result['fold'] if result['fold'] is not None else '-'} | {result['best_epoch']} | "
+            f"{'-' if val is None else f'{100 * val:.2f}%'} | "
+            + (f"{100 * test['accuracy']:.2f}% | {100 * test['macro_f1']:.2f}% | {test['n_images']} |" if test
+               else "- | - | 0 |")
+        )
+    for key, label in (("accuracy", "accuracy"), ("macro_f1", "macro-F1")):
+        if key in summary:
+            lines.append(f"\nTest {label} over {summary['folds']} fold(s): "
+                         f"{100 * summary[key]['mean']:.2f}% ± {100 * summary[key]['std']:.2f}%")
+    return "\n".join(lines) + "\n"
+
+
+def run_recipe(
+    recipe: Recipe, resume: bool = False, context: DistContext | None = None, show_progress: bool = True
+) -> dict[str, Any]:
+    """Train and test every fold the recipe asks for; return (and write) the summary."""
+    context = context or DistContext()
+    root = Path(recipe.data.root)
+    if not root.exists():
+        raise DatasetError(f"data set folder {str(root)!r} does not exist; set data.root to where "
+                           f"{recipe.data.dataset} lies (--set data.root=PATH)")
+    samples = read_dataset(recipe.data.dataset, root)
+    n_folds = None if recipe.data.protocol == "loso" else recipe.data.n_folds
+    count = fold_count(samples, recipe.data.protocol, n_folds)
+    folds = [recipe.data.fold] if recipe.data.fold is not None else list(range(count))
+    if any(fold >= count for fold in folds):
+        raise ConfigError(f"data.fold {recipe.data.fold} is out of range: {recipe.data.protocol} has {count} "
+                          f"fold(s) here; use 0..{count - 1} or null for all")
+    run_dir = recipe.run_dir
+    if context.is_main:
+        dump_recipe(recipe, run_dir / "recipe.yaml")
+    results = []
+    for fold in folds:
+        parts = split_samples(samples, recipe.data.protocol, recipe.data.seed, fold, n_folds)
+        out_dir = run_dir / f"fold_{fold:02d}" if count > 1 else run_dir
+        results.append(train_fold(recipe, parts, out_dir, resume, context, fold if count > 1 else None,
+                                  show_progress=show_progress))
+    summary = summarize(results)
+    if context.is_main:
+        (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        (run_dir / "summary.md").write_text(summary_markdown(recipe, summary), encoding="utf-8")
+    return summary

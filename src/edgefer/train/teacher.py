@@ -1,0 +1,66 @@
+"""The teacher of a distillation run: a frozen model loaded from a weight file, run on the student's images.
+
+Choice: when augmentation is off, the teacher's logits and features of the whole training set are computed once
+before the first epoch and kept in memory (a distillation epoch then costs one extra table look-up per batch).
+When augmentation is on, every batch is different, so the teacher runs live under ``no_grad`` on the same
+augmented pixels the student sees.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from edgefer.errors import ModelError
+from edgefer.models.weights import load_weights
+from edgefer.train.inputs import model_input, pixel_batch
+
+
+class Teacher:
+    def __init__(self, model: nn.Module, device: torch.device) -> None:
+        self.model = model.to(device).eval()
+        for parameter in self.model.parameters():
+            parameter.requires_grad_(False)
+        self.device = device
+        self.cache: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    @classmethod
+    def load(cls, path: str, classes: tuple[str, ...], device: torch.device) -> Teacher:
+        """Load a teacher and check it predicts the student's classes, in the student's order."""
+        model = load_weights(path)
+        if tuple(model.classes) != tuple(classes):
+            raise ModelError(
+                f"teacher {path!r} predicts {list(model.classes)} but the student is trained on {list(classes)}; "
+                "train a teacher on the same classes (same data set and data.classes) or drop --teacher"
+            )
+        return cls(model, device)
+
+    @torch.no_grad()
+    def __call__(self, pixels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Logits (B, K) and features (B, D) of a (B, C, H, W) pixel batch in [0, 1]."""
+        features = self.model.forward_features(model_input(pixels, self.model.preprocess))  # (B, D)
+        return self.model.forward_head(features), features
+
+    def feature_dim(self) -> int:
+        channels, height, width = self.model.preprocess.input_size
+        return self(torch.zeros(1, channels, height, width, device=self.device))[1].shape[1]
+
+    def precompute(self, images: np.ndarray, batch_size: int, show_progress: bool = True) -> None:
+        """Cache logits and features of every training image (used when augmentation is off)."""
+        logits, features = [], []
+        starts = range(0, len(images), batch_size)
+        for start in tqdm(starts, desc="teacher outputs", unit="batch", disable=not show_progress):
+            index = np.arange(start, min(start + batch_size, len(images)))
+            batch_logits, batch_features = self(pixel_batch(images, index, self.device))
+            logits.append(batch_logits)
+            features.append(batch_features)
+        self.cache = (torch.cat(logits), torch.cat(features))
+
+    def outputs(self, index: torch.Tensor, pixels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Teacher outputs for training images ``index``: from the cache when there is one, else computed live."""
+        if self.cache is not None:
+            device_index = index.to(self.cache[0].device)
+            return self.cache[0][device_index], self.cache[1][device_index]
+        return self(pixels)

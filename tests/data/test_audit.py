@@ -1,0 +1,107 @@
+import json
+
+import numpy as np
+import pytest
+from conftest import write_image
+
+from edgefer.cli.main import main
+from edgefer.data import audit_samples, clean_samples, read_dataset, read_manifest
+
+
+@pytest.fixture
+def flawed_fer(tmp_path):
+    """A FER2013-layout folder with every kind of problem the audit looks for, each planted once."""
+    root = tmp_path / "fer2013"
+    rng = np.random.default_rng(0)
+    face = [rng.integers(0, 256, (8, 8), dtype=np.uint8) for _ in range(4)]
+    planted = {
+        "train/happy/Training_1.png": face[0],  # within Training, same label
+        "train/happy/Training_2.png": face[0],
+        "train/sad/Training_3.png": face[1],  # Training and PrivateTest, same label: a leak
+        "test/sad/PrivateTest_4.png": face[1],
+        "train/angry/Training_5.png": face[2],  # conflicting labels, across splits
+        "test/fear/PublicTest_6.png": face[2],
+        "train/neutral/Training_7.png": np.zeros((8, 8), np.uint8),  # blank
+        "train/neutral/Training_8.png": face[3],
+        "test/surprise/PublicTest_9.png": None,  # unique random image
+    }
+    for name, pixels in planted.items():
+        write_image(root / name, pixels)
+    (root / "test" / "surprise" / "PrivateTest_10.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    return root
+
+
+def test_audit_finds_each_planted_problem(flawed_fer):
+    report = audit_samples(read_dataset("fer2013", flawed_fer)).to_json()
+    assert report["splits"] == {"Training": 6, "PublicTest": 2, "PrivateTest": 2}
+    assert report["class_counts"]["PublicTest"] == {"fear": 1, "surprise": 1}
+    group_names = [sorted(i["path"].rsplit("/", 1)[1] for i in g) for g in report["duplicate_groups"]]
+    assert sorted(group_names) == [["PrivateTest_4.png", "Training_3.png"], ["PublicTest_6.png", "Training_5.png"],
+                                   ["Training_1.png", "Training_2.png"]]
+    assert report["duplicate_images"] == 6
+    assert report["within_split_duplicate_groups"] == {"Training": 1, "PublicTest": 0, "PrivateTest": 0}
+    assert len(report["cross_split_duplicate_groups"]) == 2
+    (conflict,) = report["conflicting_label_groups"]
+    assert {i["label"] for i in conflict} == {"angry", "fear"}
+    assert [b["path"].rsplit("/", 1)[1] for b in report["blank_images"]] == ["Training_7.png"]
+    (unreadable,) = report["unreadable_files"]
+    assert unreadable["path"].endswith("PrivateTest_10.png") and "cannot decode" in unreadable["reason"]
+
+
+def test_clean_list_drops_leaks_conflicts_and_unreadable_keeping_test_copies(flawed_fer):
+    report = audit_samples(read_dataset("fer2013", flawed_fer))
+    kept = {s.path.rsplit("/", 1)[1] for s in clean_samples(report)}
+    assert kept == {"Training_1.png", "Training_2.png", "PrivateTest_4.png", "Training_7.png", "Training_8.png",
+                    "PublicTest_9.png"}
+    assert "Training_7.png" not in {s.path.rsplit("/", 1)[1] for s in clean_samples(report, drop_blank=True)}
+
+
+def test_cli_audit_json_and_clean_manifest(flawed_fer, tmp_path, capsys):
+    out = tmp_path / "clean.csv"
+    assert main(["data", "audit", str(flawed_fer), "--json", "--clean-manifest", str(out)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["dataset"] == "fer2013"
+    for key in ("splits", "duplicate_groups", "cross_split_duplicate_groups", "conflicting_label_groups",
+                "blank_images", "unreadable_files"):
+        assert key in report
+    assert len(read_manifest(out)) == 6
+    assert main(["data", "audit", str(out)]) == 0  # a manifest can be audited too
+    text = capsys.readouterr().out
+    assert "manifest at" in text and "pixel-identical groups:  1 (2 images)" in text
+
+
+def test_cli_table_lists_counts(flawed_fer, capsys):
+    assert main(["data", "audit", str(flawed_fer), "--dataset", "fer2013"]) == 0
+    text = capsys.readouterr().out
+    assert "spanning splits:       2" in text and "conflicting labels:    1" in text
+    assert "unreadable: " in text and "PrivateTest_10.png" in text
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["data", "audit", "{tmp}/nowhere"], "cannot tell which data set"),
+        (["data", "audit", "{tmp}", "--dataset", "affectnet"], "unknown data set 'affectnet'"),
+        (["data", "audit", "{tmp}", "--dataset", "jaffe"], "expected the layout jaffe/"),
+        (["data", "split", "fer2013={tmp}", "--out", "{tmp}/o"], "found no labelled images"),
+        (["data", "split", "{tmp}/x.csv", "--out", "{tmp}/o"], "does not exist"),
+    ],
+)
+def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, capsys, argv, message):
+    (tmp_path / "x.csv").write_text("emotion,Usage\n0,Training\n")
+    argv = [arg.replace("{tmp}", str(tmp_path)) for arg in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_cli_split_writes_manifests_per_fold(tmp_path, capsys):
+    for subject in range(4):
+        for label in ("anger", "happy"):
+            write_image(tmp_path / "ck" / label / f"S{subject:03d}_001_0000000{label[0] == 'a'}.png")
+    assert main(["data", "split", f"ckplus48={tmp_path / 'ck'}", "--protocol", "loso", "--out",
+                 str(tmp_path / "out")]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"fold_{i:02d}" for i in range(4)]
+    test = read_manifest(tmp_path / "out" / "fold_02" / "test.csv")
+    assert {s.subject for s in test} == {"S002"} and len(test) == 2
+    assert "fold_03: train 4" in capsys.readouterr().out

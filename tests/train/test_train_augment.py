@@ -1,0 +1,60 @@
+import numpy as np
+import pytest
+import torch
+
+from edgefer.models.registry import Preprocess
+from edgefer.train.augment import augment_batch, random_crop, random_erasing, random_hflip
+from edgefer.train.inputs import model_input, pixel_batch
+from edgefer.train.recipe import AugmentConfig
+
+
+def _batch() -> torch.Tensor:
+    return torch.rand(8, 1, 12, 12, generator=torch.Generator().manual_seed(0))
+
+
+def test_everything_switched_off_is_the_identity():
+    config = AugmentConfig(crop_padding=0, hflip=False, rotation=0.0, erasing=0.0)
+    assert not config.enabled
+    x = _batch()
+    assert torch.equal(augment_batch(x, config, torch.Generator().manual_seed(1)), x)
+
+
+def test_same_generator_seed_gives_the_same_batch_and_shapes_are_kept():
+    config = AugmentConfig(crop_padding=2, hflip=True, rotation=10.0, erasing=0.5)
+    x = _batch()
+    first = augment_batch(x, config, torch.Generator().manual_seed(3))
+    second = augment_batch(x, config, torch.Generator().manual_seed(3))
+    assert first.shape == x.shape and torch.equal(first, second) and not torch.equal(first, x)
+
+
+def test_crop_is_a_shifted_window_of_the_zero_padded_image():
+    x = _batch()
+    out = random_crop(x, 2, torch.Generator().manual_seed(0))
+    padded = torch.nn.functional.pad(x, (2, 2, 2, 2))
+    for image, source in zip(out, padded, strict=True):
+        assert any(torch.equal(image, source[:, dy : dy + 12, dx : dx + 12]) for dy in range(5) for dx in range(5))
+
+
+def test_flip_mirrors_about_half_of_the_images():
+    x = torch.rand(400, 1, 4, 4, generator=torch.Generator().manual_seed(0))
+    out = random_hflip(x, torch.Generator().manual_seed(0))
+    flipped = sum(torch.equal(o, i.flip(-1)) for o, i in zip(out, x, strict=True))
+    assert 150 < flipped < 250
+    assert all(torch.equal(o, i) or torch.equal(o, i.flip(-1)) for o, i in zip(out, x, strict=True))
+
+
+def test_erasing_fills_one_rectangle_with_the_value():
+    x = torch.ones(16, 1, 12, 12)
+    out = random_erasing(x, 1.0, torch.Generator().manual_seed(0), value=0.25)
+    for image in out[:, 0]:
+        rows, cols = torch.nonzero(image == 0.25, as_tuple=True)
+        assert len(rows) >= 1
+        height, width = rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
+        assert len(rows) == height * width  # one filled rectangle
+
+
+def test_model_input_matches_the_stored_preprocessing():
+    images = np.random.default_rng(0).integers(0, 256, (5, 12, 12)).astype(np.uint8)
+    preprocess = Preprocess((1, 12, 12), (0.5,), (0.25,))
+    ours = model_input(pixel_batch(images, np.arange(5), torch.device("cpu")), preprocess)
+    assert ours.numpy() == pytest.approx(preprocess.apply(images), abs=1e-6)

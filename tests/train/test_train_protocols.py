@@ -1,0 +1,92 @@
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from conftest import write_ckplus48
+
+from edgefer.cli.main import main
+from edgefer.errors import ConfigError
+from edgefer.models import load_weights
+from edgefer.train.run import run_recipe
+
+
+def _subjects(manifest: Path) -> set[str]:
+    with open(manifest, newline="", encoding="utf-8") as handle:
+        return {row["subject"] for row in csv.DictReader(handle)}
+
+
+def test_subject_kfold_trains_every_fold_from_scratch_and_reports_mean_and_std(make_recipe, tmp_path):
+    root = write_ckplus48(tmp_path / "ck", subjects=6)
+    recipe = make_recipe("data.dataset=ckplus48", f"data.root={root}", "data.protocol=subject_kfold",
+                         "data.n_folds=3", "train.epochs=1")
+    summary = run_recipe(recipe, show_progress=False)
+    assert summary["folds"] == 3 and [r["fold"] for r in summary["results"]] == [0, 1, 2]
+    tested: set[str] = set()
+    for fold in range(3):
+        fold_dir = recipe.run_dir / f"fold_{fold:02d}"
+        train, val, test = (_subjects(fold_dir / "manifests" / f"{part}.csv") for part in ("train", "val", "test"))
+        assert not (train & test) and not (train & val) and not (val & test)
+        tested |= test
+        report = json.loads((fold_dir / "test" / "report.json").read_text())
+        assert report["n_images"] == summary["results"][fold]["n_test"] > 0
+        assert (fold_dir / "test" / "confusion_matrix.png").is_file()
+        meta = load_weights(fold_dir / "best.pt").weights_meta
+        assert meta["metrics"]["test"]["accuracy"] == report["accuracy"]
+        assert set(meta["manifest_sha256"]) == {"train", "val", "test"} and meta["fold"] == fold
+    assert len(tested) == 6  # every subject is tested exactly once over the folds
+    accuracies = [r["test"]["accuracy"] for r in summary["results"]]
+    assert summary["accuracy"]["mean"] == pytest.approx(sum(accuracies) / 3)
+    assert "± " in (recipe.run_dir / "summary.md").read_text()
+    assert (recipe.run_dir / "recipe.yaml").is_file()
+
+
+def test_loso_has_one_fold_per_subject(make_recipe, tmp_path):
+    root = write_ckplus48(tmp_path / "ck", subjects=4, per_class=1)
+    recipe = make_recipe("data.dataset=ckplus48", f"data.root={root}", "data.protocol=loso", "train.epochs=1")
+    summary = run_recipe(recipe, show_progress=False)
+    assert summary["folds"] == 4
+    assert [len(_subjects(recipe.run_dir / f"fold_{f:02d}" / "manifests" / "test.csv")) for f in range(4)] == [1] * 4
+
+
+def test_single_split_protocol_writes_into_the_run_folder_and_refuses_to_overwrite(make_recipe, tmp_path):
+    root = write_ckplus48(tmp_path / "ck", subjects=5, per_class=4)
+    recipe = make_recipe("data.dataset=ckplus48", f"data.root={root}", "data.protocol=stratified_60_20_20",
+                         "train.epochs=1")
+    summary = run_recipe(recipe, show_progress=False)
+    assert summary["folds"] == 1 and (recipe.run_dir / "best.pt").is_file()
+    with pytest.raises(ConfigError, match="already holds a run; continue it with --resume"):
+        run_recipe(recipe, show_progress=False)
+    assert run_recipe(recipe, resume=True, show_progress=False)["results"] == summary["results"]
+
+
+def _write_config(tmp_path: Path, **data: str) -> Path:
+    body = "\n".join(f"  {key}: {value}" for key, value in data.items())
+    config = tmp_path / "tiny.yaml"
+    config.write_text(f"name: tiny\nmodel:\n  name: train_test_tiny\ndata:\n{body}\ntrain:\n  epochs: 1\n"
+                      "  threads: 1\n  lr: 1e-2\n", encoding="utf-8")
+    return config
+
+
+def test_cli_trains_and_prints_the_summary(tmp_path, capsys):
+    root = write_ckplus48(tmp_path / "ck", subjects=5, per_class=4)
+    config = _write_config(tmp_path, dataset="ckplus48", root=str(root), protocol="stratified_60_20_20")
+    assert main(["train", "--config", str(config), "--quiet", "--set", "augment.erasing=0.5"]) == 0
+    out = capsys.readouterr().out
+    assert "Test accuracy over 1 fold(s)" in out and "outputs in runs/tiny" in out
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--set", "train.epochs=two"], "'train.epochs' must be of type int"),
+        (["--set", "data.root=missing"], "data set folder 'missing' does not exist"),
+        (["--set", "data.fold=7"], "data.fold 7 is out of range"),
+    ],
+)
+def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, capsys, extra, message):
+    root = write_ckplus48(tmp_path / "ck", subjects=5, per_class=1)
+    config = _write_config(tmp_path, dataset="ckplus48", root=str(root), protocol="subject_kfold", n_folds="3")
+    assert main(["train", "--config", str(config), "--quiet", *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and not (tmp_path / "runs" / "tiny" / "fold_00").exists()

@@ -1,0 +1,58 @@
+from pathlib import Path
+
+import pytest
+
+from edgefer.errors import ConfigError
+from edgefer.train.recipe import dump_recipe, load_recipe, recipe_from_dict
+
+CONFIGS = sorted((Path(__file__).resolve().parents[2] / "configs").glob("*.yaml"))
+
+
+def test_overrides_are_typed_and_nested():
+    recipe = recipe_from_dict({"train": {"lr": 5e-4}}, ["train.lr=1e-3", "train.epochs=2", "data.fold=null",
+                                                         "augment.hflip=false", "model.kwargs={depth: 2}"])
+    assert recipe.train.lr == 0.001 and recipe.train.epochs == 2 and recipe.data.fold is None
+    assert recipe.augment.hflip is False and recipe.model.kwargs == {"depth": 2}
+
+
+def test_integer_is_accepted_where_a_float_is_expected():
+    assert recipe_from_dict({}, ["train.lr=1"]).train.lr == 1.0
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["train.learning_rate=0.1"], "unknown recipe key 'train.learning_rate'"),
+        (["train.epochs=ten"], "'train.epochs' must be of type int"),
+        (["train.epochs=2.5"], "'train.epochs' must be of type int"),
+        (["augment.hflip=3"], "'augment.hflip' must be of type bool"),
+        (["train.schedule=linear"], "train.schedule 'linear' is not one of"),
+        (["data.protocol=random"], "data.protocol 'random' is not one of"),
+        (["train.lr=0"], "train.lr must be positive"),
+        (["trainer.lr=0.1"], "unknown recipe key 'trainer'"),
+        (["train.lr"], "not of the form key=value"),
+        (["data.classes=happy"], "'data.classes' must be a list"),
+    ],
+)
+def test_bad_recipe_values_raise_config_error(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        recipe_from_dict({}, overrides)
+
+
+def test_dumped_recipe_loads_back_equal(tmp_path):
+    recipe = recipe_from_dict({"name": "x"}, ["train.lr=0.002", "distill.teacher=runs/t/best.pt"])
+    assert load_recipe(dump_recipe(recipe, tmp_path / "recipe.yaml")) == recipe
+
+
+def test_missing_recipe_file_names_the_fix(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist; pass one of the files under configs/"):
+        load_recipe(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=[path.stem for path in CONFIGS])
+def test_every_shipped_recipe_is_valid_and_names_a_registered_model(path):
+    from edgefer.models import model_entry
+
+    recipe = load_recipe(path)
+    assert recipe.name == path.stem
+    model_entry(recipe.model.name)  # raises ModelError for a model that does not exist

@@ -1,0 +1,124 @@
+import pytest
+import torch
+from tinymodels import TINY, TINY_WIDE
+
+from edgefer.errors import ModelError
+from edgefer.models import create_model, load_weights, save_weights
+from edgefer.train.trainer import Trainer, TrainingError
+
+CLASSES = ("angry", "happy", "surprise")
+
+
+def _trainer(recipe, out_dir, **kwargs) -> Trainer:
+    return Trainer(recipe, CLASSES, out_dir, show_progress=False, write_curves=False, **kwargs)
+
+
+def _max_difference(a: torch.nn.Module, b: torch.nn.Module) -> float:
+    pairs = zip(a.state_dict().values(), b.state_dict().values(), strict=True)
+    return max((x.float() - y.float()).abs().max().item() for x, y in pairs)
+
+
+def test_training_reduces_the_loss_and_writes_weights_that_load(make_recipe, arrays, tmp_path):
+    trainer = _trainer(make_recipe("train.epochs=4"), tmp_path / "run")
+    history = trainer.fit(*arrays)
+    assert history[-1]["train_loss"] < history[0]["train_loss"] * 0.9
+    assert [row["epoch"] for row in history] == [1, 2, 3, 4]
+    best = load_weights(tmp_path / "run" / "best.pt")
+    assert best.classes == CLASSES and best.weights_meta["recipe"]["model"]["name"] == TINY
+    assert best.weights_meta["epoch"] == trainer.best_epoch
+    assert (tmp_path / "run" / "last.pt").is_file() and (tmp_path / "run" / "history.json").is_file()
+
+
+def test_curves_png_is_written_after_each_epoch(make_recipe, arrays, tmp_path):
+    trainer = Trainer(make_recipe("train.epochs=1"), CLASSES, tmp_path / "run", show_progress=False)
+    trainer.fit(*arrays)
+    assert (tmp_path / "run" / "curves.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_resume_after_interruption_equals_an_uninterrupted_run(make_recipe, arrays, tmp_path):
+    recipe = make_recipe("train.epochs=4", "model.kwargs={dropout: 0.3}")
+    straight = _trainer(recipe, tmp_path / "straight")
+    straight.fit(*arrays)
+
+    interrupted = _trainer(recipe, tmp_path / "resumed")
+    save = interrupted._save
+
+    def save_then_die(epoch: int, improved: bool) -> None:
+        save(epoch, improved)
+        if epoch == 2:
+            raise KeyboardInterrupt  # killed right after the checkpoint of epoch 2
+
+    interrupted._save = save_then_die
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.fit(*arrays)
+    resumed = _trainer(recipe, tmp_path / "resumed")
+    resumed.resume()
+    assert resumed.start_epoch == 2
+    resumed.fit(*arrays)
+    assert _max_difference(straight.model, resumed.model) <= 1e-6
+    assert [row["train_loss"] for row in resumed.history] == [row["train_loss"] for row in straight.history]
+
+
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(make_recipe, arrays, tmp_path):
+    trainer = _trainer(make_recipe("train.epochs=3"), tmp_path / "run")
+    train, val = arrays
+    trainer.fit(train, val)
+    good = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)["model"]
+    again = _trainer(make_recipe("train.epochs=5"), tmp_path / "run")
+    again.resume()
+    with torch.no_grad():
+        next(again.model.parameters()).fill_(float("nan"))
+    with pytest.raises(TrainingError, match=r"loss became nan at epoch 4.*last good checkpoint"):
+        again.fit(train, val)
+    kept = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
+    assert kept["epoch"] == 3 and all(torch.equal(kept["model"][k], good[k]) for k in good)
+
+
+def test_resuming_from_another_models_checkpoint_is_refused(make_recipe, arrays, tmp_path):
+    _trainer(make_recipe("train.epochs=1"), tmp_path / "run").fit(*arrays)
+    other = _trainer(make_recipe(f"model.name={TINY_WIDE}"), tmp_path / "other")
+    with pytest.raises(ModelError, match=f"written for model '{TINY}'.*this recipe trains '{TINY_WIDE}'"):
+        other.resume(tmp_path / "run" / "checkpoint.pt")
+
+
+def _teacher(tmp_path, classes=CLASSES):
+    torch.manual_seed(0)
+    model = create_model(TINY_WIDE, num_classes=len(classes))
+    return save_weights(tmp_path / "teacher.pt", model, classes)
+
+
+def test_teacher_with_other_classes_is_refused(make_recipe, tmp_path):
+    teacher = _teacher(tmp_path, ("angry", "happy", "neutral"))
+    with pytest.raises(ModelError, match=r"teacher .* predicts \['angry', 'happy', 'neutral'\]"):
+        _trainer(make_recipe(f"distill.teacher={teacher}"), tmp_path / "run")
+
+
+@pytest.mark.parametrize("augment", [True, False], ids=["live-teacher", "cached-teacher"])
+def test_distillation_trains_a_projection_that_stays_out_of_the_weights(make_recipe, arrays, tmp_path, augment):
+    overrides = [f"distill.teacher={_teacher(tmp_path)}", "train.epochs=2"]
+    if not augment:
+        overrides += ["augment.crop_padding=0", "augment.hflip=false", "augment.rotation=0", "augment.erasing=0"]
+    trainer = _trainer(make_recipe(*overrides), tmp_path / "run")
+    assert isinstance(trainer.step_module.projection, torch.nn.Linear)  # 16 → 24 features
+    history = trainer.fit(*arrays)
+    assert (trainer.teacher.cache is not None) == (not augment)
+    assert history[-1]["train_loss"] < history[0]["train_loss"]
+    weights = torch.load(tmp_path / "run" / "best.pt", weights_only=True)["state_dict"]
+    assert not any(key.startswith("projection") for key in weights)
+    assert set(weights) == set(create_model(TINY, num_classes=3).state_dict())
+    checkpoint = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
+    assert checkpoint["projection"]["weight"].shape == (24, 16)
+
+
+def test_cached_teacher_outputs_equal_live_ones(make_recipe, arrays, tmp_path):
+    from edgefer.train.inputs import pixel_batch
+    from edgefer.train.teacher import Teacher
+
+    teacher = Teacher.load(str(_teacher(tmp_path)), CLASSES, torch.device("cpu"))
+    train, _ = arrays
+    index = torch.tensor([5, 0, 17])
+    pixels = pixel_batch(train.images, index.numpy(), torch.device("cpu"))
+    live = teacher.outputs(index, pixels)
+    teacher.precompute(train.images, batch_size=50, show_progress=False)
+    cached = teacher.outputs(index, pixels)
+    assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(live, cached, strict=True))
