@@ -17,7 +17,7 @@ from edgefer.faces import Detection, FaceDetector, create_detector, crop_face
 from edgefer.runtime.backends import Backend, create_backend
 from edgefer.runtime.images import MAX_PIXELS, as_bgr
 from edgefer.runtime.results import Face, FrameResult
-from edgefer.runtime.sources import Source, open_source
+from edgefer.runtime.sources import Frame, Source, open_source, prefetch
 from edgefer.runtime.tracking import IouTracker, Track
 
 
@@ -131,25 +131,35 @@ class Recognizer:
         (without ``on_error`` it is raised). ``keep_frames`` puts each BGR frame in ``FrameResult.frame``.
         """
         source = source if isinstance(source, Source) else open_source(source, self.max_pixels)
-        video = source.kind in ("video", "camera", "stream")
+        if source.kind not in ("video", "camera", "stream"):
+            for frame in source:
+                if frame.error is not None:
+                    if on_error is None:
+                        raise frame.error
+                    on_error(frame.source, frame.error)
+                    continue
+                faces = self.predict(frame.image)
+                yield FrameResult(
+                    frame.index, frame.timestamp, faces, frame.source, frame.image if keep_frames else None
+                )
+            return
+        # Three stages run at once: decoding (the source's thread), detection (its own thread, every
+        # ``detect_every``-th frame) and, here, tracking + classification. Frames stay in order.
         tracker = IouTracker(smoothing=self.smoothing)
         detections: list[Detection] = []
         tracks: list[Track] = []
-        for frame in source:
-            if frame.error is not None:
-                if on_error is None:
-                    raise frame.error
-                on_error(frame.source, frame.error)
-                continue
-            image = frame.image
-            if not video:
-                faces = self.classify(image, self.detect(image, max_width=max(self.detect_width, 1280)))
-            else:
-                if frame.index % self.detect_every == 0:
-                    detections = self.detect(image, max_width=self.detect_width)
-                    tracks = tracker.update([d.box for d in detections])
-                faces = self.classify(image, detections)
-                for face, track in zip(faces, tracks, strict=True):
-                    face.face_id = track.face_id
-                    face.scores = tracker.smooth(track, face.scores)
-            yield FrameResult(frame.index, frame.timestamp, faces, frame.source, image if keep_frames else None)
+        for frame, fresh in prefetch(self._detect_stage(iter(source)), size=4, drop_old=False):
+            if fresh is not None:
+                detections = fresh
+                tracks = tracker.update([d.box for d in detections])
+            faces = self.classify(frame.image, detections)
+            for face, track in zip(faces, tracks, strict=True):
+                face.face_id = track.face_id
+                face.scores = tracker.smooth(track, face.scores)
+            yield FrameResult(frame.index, frame.timestamp, faces, frame.source, frame.image if keep_frames else None)
+
+    def _detect_stage(self, frames: Iterator[Frame]) -> Iterator[tuple[Frame, list[Detection] | None]]:
+        """Each frame with fresh detections every ``detect_every`` frames (counted as they arrive), else None."""
+        for count, frame in enumerate(frames):
+            fresh = self.detect(frame.image, max_width=self.detect_width) if count % self.detect_every == 0 else None
+            yield frame, fresh

@@ -33,27 +33,39 @@ def shared_datasets() -> Path:
 def fer_folder(tmp_path: Path) -> Path:
     """FER2013 image folders: 3 Training, 1 PublicTest, 2 PrivateTest images."""
     root = tmp_path / "fer2013"
-    for name in ("train/angry/Training_1.jpg", "train/happy/Training_2.jpg", "train/neutral/Training_3.jpg",
-                 "test/sad/PublicTest_4.jpg", "test/happy/PrivateTest_5.jpg", "test/surprise/PrivateTest_6.jpg"):
+    for name in (
+        "train/angry/Training_1.jpg",
+        "train/happy/Training_2.jpg",
+        "train/neutral/Training_3.jpg",
+        "test/sad/PublicTest_4.jpg",
+        "test/happy/PrivateTest_5.jpg",
+        "test/surprise/PrivateTest_6.jpg",
+    ):
         write_image(root / name)
     return root
 
 
-def write_fer_csv(path: Path, rows: list[tuple[int, str]], side: int = 4, header=("emotion", "pixels", "Usage")) -> Path:
+def write_fer_csv(
+    path: Path, rows: list[tuple[int, str]], side: int = 4, header=("emotion", "pixels", "Usage")
+) -> Path:
     with open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
         for emotion, usage in rows:
-            values = {"emotion": emotion, "pixels": " ".join(str(v) for v in _rng.integers(0, 256, side * side)),
-                      "usage": usage}
+            values = {
+                "emotion": emotion,
+                "pixels": " ".join(str(v) for v in _rng.integers(0, 256, side * side)),
+                "usage": usage,
+            }
             writer.writerow([values[column.strip().lower()] for column in header])
     return path
 
 
 @pytest.fixture
 def fer_csv(tmp_path: Path) -> Path:
-    return write_fer_csv(tmp_path / "fer2013.csv", [(0, "Training"), (3, "Training"), (6, "PublicTest"),
-                                                    (4, "PrivateTest")])
+    return write_fer_csv(
+        tmp_path / "fer2013.csv", [(0, "Training"), (3, "Training"), (6, "PublicTest"), (4, "PrivateTest")]
+    )
 
 
 @pytest.fixture

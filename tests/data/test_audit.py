@@ -36,8 +36,11 @@ def test_audit_finds_each_planted_problem(flawed_fer):
     assert report["splits"] == {"Training": 6, "PublicTest": 2, "PrivateTest": 2}
     assert report["class_counts"]["PublicTest"] == {"fear": 1, "surprise": 1}
     group_names = [sorted(i["path"].rsplit("/", 1)[1] for i in g) for g in report["duplicate_groups"]]
-    assert sorted(group_names) == [["PrivateTest_4.png", "Training_3.png"], ["PublicTest_6.png", "Training_5.png"],
-                                   ["Training_1.png", "Training_2.png"]]
+    assert sorted(group_names) == [
+        ["PrivateTest_4.png", "Training_3.png"],
+        ["PublicTest_6.png", "Training_5.png"],
+        ["Training_1.png", "Training_2.png"],
+    ]
     assert report["duplicate_images"] == 6
     assert report["within_split_duplicate_groups"] == {"Training": 1, "PublicTest": 0, "PrivateTest": 0}
     assert len(report["cross_split_duplicate_groups"]) == 2
@@ -51,8 +54,14 @@ def test_audit_finds_each_planted_problem(flawed_fer):
 def test_clean_list_drops_leaks_conflicts_and_unreadable_keeping_test_copies(flawed_fer):
     report = audit_samples(read_dataset("fer2013", flawed_fer))
     kept = {s.path.rsplit("/", 1)[1] for s in clean_samples(report)}
-    assert kept == {"Training_1.png", "Training_2.png", "PrivateTest_4.png", "Training_7.png", "Training_8.png",
-                    "PublicTest_9.png"}
+    assert kept == {
+        "Training_1.png",
+        "Training_2.png",
+        "PrivateTest_4.png",
+        "Training_7.png",
+        "Training_8.png",
+        "PublicTest_9.png",
+    }
     assert "Training_7.png" not in {s.path.rsplit("/", 1)[1] for s in clean_samples(report, drop_blank=True)}
 
 
@@ -61,8 +70,14 @@ def test_cli_audit_json_and_clean_manifest(flawed_fer, tmp_path, capsys):
     assert main(["data", "audit", str(flawed_fer), "--json", "--clean-manifest", str(out)]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["dataset"] == "fer2013"
-    for key in ("splits", "duplicate_groups", "cross_split_duplicate_groups", "conflicting_label_groups",
-                "blank_images", "unreadable_files"):
+    for key in (
+        "splits",
+        "duplicate_groups",
+        "cross_split_duplicate_groups",
+        "conflicting_label_groups",
+        "blank_images",
+        "unreadable_files",
+    ):
         assert key in report
     assert len(read_manifest(out)) == 6
     assert main(["data", "audit", str(out)]) == 0  # a manifest can be audited too
@@ -84,7 +99,9 @@ def test_cli_table_lists_counts(flawed_fer, capsys):
         (["data", "audit", "{tmp}", "--dataset", "affectnet"], "unknown data set 'affectnet'"),
         (["data", "audit", "{tmp}", "--dataset", "jaffe"], "expected the layout jaffe/"),
         (["data", "split", "fer2013={tmp}", "--out", "{tmp}/o"], "found no labelled images"),
-        (["data", "split", "{tmp}/x.csv", "--out", "{tmp}/o"], "does not exist"),
+        (["data", "split", "{tmp}/x.csv", "--out", "{tmp}/o"], "lacks the column(s) pixels"),
+        (["data", "split", "{tmp}/fer.csv", "--out", "{tmp}/o"], "cannot tell which data set"),
+        (["data", "split", "ckplus48={tmp}", "--protocol", "random", "--out", "{tmp}/o"], "unknown split protocol"),
     ],
 )
 def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, capsys, argv, message):
@@ -99,8 +116,10 @@ def test_cli_split_writes_manifests_per_fold(tmp_path, capsys):
     for subject in range(4):
         for label in ("anger", "happy"):
             write_image(tmp_path / "ck" / label / f"S{subject:03d}_001_0000000{label[0] == 'a'}.png")
-    assert main(["data", "split", f"ckplus48={tmp_path / 'ck'}", "--protocol", "loso", "--out",
-                 str(tmp_path / "out")]) == 0
+    assert (
+        main(["data", "split", f"ckplus48={tmp_path / 'ck'}", "--protocol", "loso", "--out", str(tmp_path / "out")])
+        == 0
+    )
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"fold_{i:02d}" for i in range(4)]
     test = read_manifest(tmp_path / "out" / "fold_02" / "test.csv")
     assert {s.subject for s in test} == {"S002"} and len(test) == 2

@@ -46,8 +46,9 @@ def test_csv_rows_get_their_pixels_back(fer_csv, tmp_path):
     assert all(np.array_equal(a.pixels, b.pixels) for a, b in zip(back, samples[1:3], strict=True))
 
 
-@pytest.mark.parametrize(("text", "message"), [("path,label\n/x/a.png,bored\n", "line 2"),
-                                                ("file,emotion\n", "lacks the column")])
+@pytest.mark.parametrize(
+    ("text", "message"), [("path,label\n/x/a.png,bored\n", "line 2"), ("file,emotion\n", "lacks the column")]
+)
 def test_manifest_errors_name_the_problem(tmp_path, text, message):
     path = tmp_path / "m.csv"
     path.write_text(text)

@@ -18,8 +18,14 @@ def test_fer2013_folder_takes_split_from_file_name(fer_folder):
     samples = read_dataset("fer2013", fer_folder)
     assert Counter(s.split for s in samples) == {"Training": 3, "PublicTest": 1, "PrivateTest": 2}
     by_file = {Path(s.path).name: EMOTIONS_WITH_CONTEMPT[s.label] for s in samples}
-    assert by_file == {"Training_1.jpg": "angry", "Training_2.jpg": "happy", "Training_3.jpg": "neutral",
-                       "PublicTest_4.jpg": "sad", "PrivateTest_5.jpg": "happy", "PrivateTest_6.jpg": "surprise"}
+    assert by_file == {
+        "Training_1.jpg": "angry",
+        "Training_2.jpg": "happy",
+        "Training_3.jpg": "neutral",
+        "PublicTest_4.jpg": "sad",
+        "PrivateTest_5.jpg": "happy",
+        "PrivateTest_6.jpg": "surprise",
+    }
 
 
 def test_fer2013_folder_without_prefix_uses_split_folder(tmp_path):
@@ -49,7 +55,9 @@ def test_fer2013_csv_missing_columns_names_them(tmp_path):
         read_dataset("fer2013", path)
 
 
-@pytest.mark.parametrize(("emotion", "pixels"), [("9", "1 2 3 4"), ("1", "1 2 3"), ("x", "1 2 3 4"), ("1", "1 2 3 999")])
+@pytest.mark.parametrize(
+    ("emotion", "pixels"), [("9", "1 2 3 4"), ("1", "1 2 3"), ("x", "1 2 3 4"), ("1", "1 2 3 999")]
+)
 def test_fer2013_csv_bad_row_names_the_row(tmp_path, emotion, pixels):
     path = tmp_path / "fer2013.csv"
     path.write_text(f"emotion,pixels,Usage\n{emotion},{pixels},Training\n")
@@ -89,7 +97,11 @@ def test_ckplus48_subject_from_file_name(tmp_path):
 def test_jaffe_subject_and_expression_codes(jaffe_dir):
     samples = read_dataset("jaffe", jaffe_dir)
     assert [(s.subject, EMOTIONS_WITH_CONTEMPT[s.label]) for s in samples] == [
-        ("KA", "angry"), ("KA", "happy"), ("YM", "neutral"), ("YM", "surprise")]
+        ("KA", "angry"),
+        ("KA", "happy"),
+        ("YM", "neutral"),
+        ("YM", "surprise"),
+    ]
 
 
 def test_jaffe_warns_about_unparseable_image_names(jaffe_dir):
@@ -111,9 +123,12 @@ def test_kdef_frontal_by_default_pose_selectable(kdef_dir):
 def test_rafdb_codes_splits_and_image_kind(rafdb_dir):
     samples = read_dataset("rafdb", rafdb_dir)
     assert [(Path(s.path).name, s.split, EMOTIONS_WITH_CONTEMPT[s.label]) for s in samples] == [
-        ("train_00001_aligned.jpg", "train", "surprise"), ("train_00002_aligned.jpg", "train", "happy"),
-        ("train_00003_aligned.jpg", "train", "happy"), ("test_0001_aligned.jpg", "test", "neutral"),
-        ("test_0002_aligned.jpg", "test", "angry")]
+        ("train_00001_aligned.jpg", "train", "surprise"),
+        ("train_00002_aligned.jpg", "train", "happy"),
+        ("train_00003_aligned.jpg", "train", "happy"),
+        ("test_0001_aligned.jpg", "test", "neutral"),
+        ("test_0002_aligned.jpg", "test", "angry"),
+    ]
     assert Path(read_dataset("rafdb", rafdb_dir, aligned=False)[0].path).name == "train_00001.jpg"
 
 
@@ -126,7 +141,10 @@ def test_rafdb_missing_image_is_warned_not_dropped_silently(rafdb_dir):
 def test_rafd_frontal_camera_and_gaze_by_default(rafd_dir):
     samples = read_dataset("rafd", rafd_dir)
     assert [(s.subject, EMOTIONS_WITH_CONTEMPT[s.label]) for s in samples] == [
-        ("01", "angry"), ("01", "contempt"), ("02", "surprise")]
+        ("01", "angry"),
+        ("01", "contempt"),
+        ("02", "surprise"),
+    ]
     assert all("Rafd090" in s.path and s.path.endswith("_frontal.jpg") for s in samples)
     assert len(read_dataset("rafd", rafd_dir, angles=(45, 90), gazes=("frontal", "left"))) == 12
 
@@ -166,8 +184,10 @@ def test_missing_folder_unknown_name_and_unknown_option(tmp_path, jaffe_dir):
 
 
 def test_detect_and_parse_data_spec(fer_folder, fer_csv, ckplus_release, rafdb_dir, jaffe_dir, kdef_dir, mug_dir):
-    detected = {path: detect_dataset(path) for path in (fer_folder, fer_csv, ckplus_release, rafdb_dir, jaffe_dir,
-                                                         kdef_dir / "AF01", mug_dir)}
+    detected = {
+        path: detect_dataset(path)
+        for path in (fer_folder, fer_csv, ckplus_release, rafdb_dir, jaffe_dir, kdef_dir / "AF01", mug_dir)
+    }
     assert list(detected.values()) == ["fer2013", "fer2013", "ckplus", "rafdb", "jaffe", "kdef", "mug"]
     assert parse_data_spec(f"jaffe={jaffe_dir}") == ("jaffe", jaffe_dir)
     assert parse_data_spec(str(fer_folder)) == ("fer2013", fer_folder)

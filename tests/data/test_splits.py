@@ -26,11 +26,17 @@ def assert_partition(samples, parts):
 
 
 def test_official_fer2013_roles():
-    samples = [Sample(f"/f/{split}_{i}.jpg", i % 7, split=split) for split in ("Training", "PublicTest",
-                                                                                "PrivateTest") for i in range(5)]
+    samples = [
+        Sample(f"/f/{split}_{i}.jpg", i % 7, split=split)
+        for split in ("Training", "PublicTest", "PrivateTest")
+        for i in range(5)
+    ]
     parts = split_samples(samples, "official")
     assert {role: {s.split for s in part} for role, part in parts.items()} == {
-        "train": {"Training"}, "val": {"PublicTest"}, "test": {"PrivateTest"}}
+        "train": {"Training"},
+        "val": {"PublicTest"},
+        "test": {"PrivateTest"},
+    }
 
 
 def test_official_rafdb_carves_stratified_val_from_train_by_seed():

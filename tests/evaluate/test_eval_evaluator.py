@@ -1,5 +1,7 @@
 import numpy as np
+import pytest
 
+from edgefer.errors import DatasetError
 from edgefer.evaluate.evaluator import evaluate_arrays
 from edgefer.evaluate.inference import predict_probs
 from edgefer.labels import EMOTIONS, EMOTIONS_WITH_CONTEMPT
@@ -36,3 +38,10 @@ def test_dataset_labels_default_to_those_present(tiny_model_name):
     report = evaluate_arrays(model, images, labels)
     assert report["classes"] == ["angry", "neutral", "contempt"]
     assert report["class_match"]["dropped_images"] == 0
+
+
+def test_a_split_with_only_dropped_classes_raises(tiny_model_name):
+    model = create_model(tiny_model_name)
+    contempt = EMOTIONS_WITH_CONTEMPT.index("contempt")
+    with pytest.raises(DatasetError, match="none of the 2 images"):
+        evaluate_arrays(model, np.zeros((2, 16, 16), np.uint8), np.array([contempt] * 2), dataset_labels=[0, contempt])

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from edgefer.evaluate.inference import predict_probs, tta_views
+from edgefer.evaluate.inference import predict_probs
+from edgefer.evaluate.tta import tta_views
 from edgefer.models import create_model
 
 

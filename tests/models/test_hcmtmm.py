@@ -1,9 +1,13 @@
 """HCMTMM family: parameter budgets of the paper, the features/head split, input sizes, a causal Mamba block."""
 
+import numpy as np
+import onnxruntime as ort
 import pytest
 import torch
 
+from edgefer.export.onnx import export_onnx
 from edgefer.models import create_model
+from edgefer.models.hcmtmm import grid_pool
 from edgefer.models.layers.mamba import MambaBlock, MambaConfig
 
 # HCMTMM Table I: Baseline 64K, Baseline+MSA 69K, Baseline+Mamba 66K (98×98 greyscale, 7 classes).
@@ -55,3 +59,18 @@ def test_mamba_block_is_causal_and_uses_the_past():
         y, y_changed = block(x), block(changed)
     torch.testing.assert_close(y[:, :6], y_changed[:, :6])  # the past does not see the future
     assert (y[:, 7:] - y_changed[:, 7:]).abs().amax(-1).min() > 1e-4  # every later token sees the change
+
+
+@pytest.mark.parametrize("height, width", [(12, 12), (7, 13), (3, 5), (6, 6)])
+def test_grid_pool_equals_adaptive_average_pooling(height, width):
+    x = torch.randn(2, 3, height, width)
+    torch.testing.assert_close(grid_pool(x, 6), torch.nn.functional.adaptive_avg_pool2d(x, 6))
+
+
+def test_exports_at_a_size_whose_map_is_not_a_multiple_of_the_grid(tmp_path):
+    model = create_model("hcmtmm", img_size=64).eval()  # 1/8-scale map 8×8 → 6×6 grid
+    path = export_onnx(model, tmp_path / "hcmtmm64.onnx")
+    x = torch.randn(1, 1, 64, 64)
+    got = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"image": x.numpy()})[0]
+    with torch.no_grad():
+        assert np.abs(got - model(x).numpy()).max() <= 1e-4

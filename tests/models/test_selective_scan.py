@@ -5,7 +5,7 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from edgefer.models.layers import mamba
-from edgefer.models.layers.mamba import MambaConfig, MambaMixer
+from edgefer.models.layers.mamba import MambaConfig, MambaMixer, softplus
 from edgefer.models.layers.selective_scan import (
     discretize,
     parallel_scan,
@@ -70,6 +70,11 @@ def test_extreme_steps_stay_finite():
         y = selective_scan(x, delta * scale, A_log, B, C, D)
         assert torch.isfinite(y).all(), scale
         torch.testing.assert_close(y, selective_scan_ref(x, delta * scale, A_log, B, C, D))
+
+
+def test_select_free_softplus_is_exact_and_does_not_overflow():
+    t = torch.tensor([-1e4, -100.0, -20.0, -1.0, -1e-3, 1e-3, 0.5, 1.0, 20.0, 100.0, 1e4])
+    torch.testing.assert_close(softplus(t), torch.nn.functional.softplus(t))
 
 
 class _CountMultiplies(TorchDispatchMode):

@@ -45,8 +45,7 @@ def test_detector_none_classifies_the_whole_image(weights_path, sample_bgr):
 def test_onnxruntime_and_torch_backends_agree(weights_path, recognizer, sample_bgr):
     onnx = Recognizer(weights_path, backend="onnxruntime")
     assert onnx.backend.name == "onnxruntime"
-    np.testing.assert_allclose(onnx.predict(sample_bgr)[0].scores, recognizer.predict(sample_bgr)[0].scores,
-                               atol=1e-5)
+    np.testing.assert_allclose(onnx.predict(sample_bgr)[0].scores, recognizer.predict(sample_bgr)[0].scores, atol=1e-5)
     assert Recognizer(weights_path, backend="auto").backend.name in ("onnxruntime", "torch")
 
 

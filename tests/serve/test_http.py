@@ -50,8 +50,10 @@ def test_bad_uploads_get_4xx_json(fake, png_bytes: bytes) -> None:
         big = Image.new("L", (400, 400))  # 160,000 pixels, a tiny file
         error = assert_error(client.post("/predict", content=_png(big), headers={"content-type": "image/png"}), 413)
         assert error["code"] == "image_too_large"
-        assert_error(client.post("/predict", content=png_bytes[: len(png_bytes) // 2],
-                                 headers={"content-type": "image/png"}), 400)
+        assert_error(
+            client.post("/predict", content=png_bytes[: len(png_bytes) // 2], headers={"content-type": "image/png"}),
+            400,
+        )
         assert_error(client.post("/predict", content=b"GIF89a not accepted"), 415)
         assert_error(client.post("/predict", content=png_bytes, headers={"content-type": "text/plain"}), 415)
         assert_error(client.post("/predict", content=b"", headers={"content-type": "image/png"}), 400)

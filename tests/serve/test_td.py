@@ -6,8 +6,8 @@ import json
 import urllib.parse
 
 import pytest
-from conftest import TD_SCHEMA, wait_for
 from fastapi.testclient import TestClient
+from serve_helpers import TD_SCHEMA, wait_for
 
 from edgefer.serve import ServeConfig, create_app
 
@@ -45,14 +45,25 @@ def test_td_describes_the_configured_service(fake) -> None:
     with TestClient(create_app(fake, config)) as client:
         td = client.get("/td").json()
         fake.end()
-    assert td["securityDefinitions"]["bearer_sc"] == {**td["securityDefinitions"]["bearer_sc"], "scheme": "bearer",
-                                                      "in": "header", "name": "Authorization"}
+    assert td["securityDefinitions"]["bearer_sc"] == {
+        **td["securityDefinitions"]["bearer_sc"],
+        "scheme": "bearer",
+        "in": "header",
+        "name": "Authorization",
+    }
     assert set(td["properties"]) == {"model", "framesPerSecond", "expression"}
     assert "recognize" in td["actions"] and "expressionChanged" in td["events"]
     mqtt_forms = [f for f in td["events"]["expressionChanged"]["forms"] if f["href"].startswith("mqtt://")]
-    assert mqtt_forms == [{"href": "mqtt://127.0.0.1:9/edgefer/kitchen-cam/expression", "op": "subscribeevent",
-                           "contentType": "application/json", "mqv:filter": "edgefer/kitchen-cam/expression",
-                           "mqv:qos": "1", "mqv:retain": True}]
+    assert mqtt_forms == [
+        {
+            "href": "mqtt://127.0.0.1:9/edgefer/kitchen-cam/expression",
+            "op": "subscribeevent",
+            "contentType": "application/json",
+            "mqv:filter": "edgefer/kitchen-cam/expression",
+            "mqv:qos": "1",
+            "mqv:retain": True,
+        }
+    ]
     assert "password" not in json.dumps(td)
 
 

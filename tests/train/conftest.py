@@ -31,9 +31,13 @@ def make_recipe(tmp_path: Path):
     """A recipe for the tiny model writing under tmp; ``overrides`` are ``section.key=value`` strings."""
 
     def build(*overrides: str, **sections: dict) -> Recipe:
-        data = {"name": "tiny", "output_dir": str(tmp_path / "runs"), "model": {"name": TINY},
-                "train": {"epochs": 3, "batch_size": 16, "lr": 0.01, "threads": 1, "device": "cpu"},
-                "augment": {"crop_padding": 1, "rotation": 5.0, "erasing": 0.2}}
+        data = {
+            "name": "tiny",
+            "output_dir": str(tmp_path / "runs"),
+            "model": {"name": TINY},
+            "train": {"epochs": 3, "batch_size": 16, "lr": 0.01, "threads": 1, "device": "cpu"},
+            "augment": {"crop_padding": 1, "rotation": 5.0, "erasing": 0.2},
+        }
         for section, values in sections.items():
             data.setdefault(section, {}).update(values)
         return recipe_from_dict(data, list(overrides))

@@ -20,8 +20,9 @@ def test_distillation_loss_equals_hand_computed_value():
     kl = 0.5 * math.log(0.5 / q[0]) + 0.5 * math.log(0.5 / q[1])
     mse = (0.6 - 1.0) ** 2 + 0.8**2  # Eq. 9: summed over the feature dimension
     expected = ce + 0.5 * temperature**2 * kl + 0.5 * mse
-    total, parts = distillation_loss(student, teacher, student_features, teacher_features, target, 0.5, 0.5,
-                                     temperature)
+    total, parts = distillation_loss(
+        student, teacher, student_features, teacher_features, target, 0.5, 0.5, temperature
+    )
     assert total.item() == pytest.approx(expected, abs=1e-6)
     assert parts["ce"] == pytest.approx(ce, abs=1e-6)
     assert parts["kl"] == pytest.approx(temperature**2 * kl, abs=1e-6)

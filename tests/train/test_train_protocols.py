@@ -18,9 +18,10 @@ def _subjects(manifest: Path) -> set[str]:
 
 def test_subject_kfold_trains_every_fold_from_scratch_and_reports_mean_and_std(make_recipe, tmp_path):
     root = write_ckplus48(tmp_path / "ck", subjects=6)
-    recipe = make_recipe("data.dataset=ckplus48", f"data.root={root}", "data.protocol=subject_kfold",
-                         "data.n_folds=3", "train.epochs=1")
-    summary = run_recipe(recipe, show_progress=False)
+    recipe = make_recipe(
+        "data.dataset=ckplus48", f"data.root={root}", "data.protocol=subject_kfold", "data.n_folds=3", "train.epochs=1"
+    )
+    summary = run_recipe(recipe, show_progress=False, figures=False)
     assert summary["folds"] == 3 and [r["fold"] for r in summary["results"]] == [0, 1, 2]
     tested: set[str] = set()
     for fold in range(3):
@@ -30,7 +31,6 @@ def test_subject_kfold_trains_every_fold_from_scratch_and_reports_mean_and_std(m
         tested |= test
         report = json.loads((fold_dir / "test" / "report.json").read_text())
         assert report["n_images"] == summary["results"][fold]["n_test"] > 0
-        assert (fold_dir / "test" / "confusion_matrix.png").is_file()
         meta = load_weights(fold_dir / "best.pt").weights_meta
         assert meta["metrics"]["test"]["accuracy"] == report["accuracy"]
         assert set(meta["manifest_sha256"]) == {"train", "val", "test"} and meta["fold"] == fold
@@ -44,27 +44,30 @@ def test_subject_kfold_trains_every_fold_from_scratch_and_reports_mean_and_std(m
 def test_loso_has_one_fold_per_subject(make_recipe, tmp_path):
     root = write_ckplus48(tmp_path / "ck", subjects=4, per_class=1)
     recipe = make_recipe("data.dataset=ckplus48", f"data.root={root}", "data.protocol=loso", "train.epochs=1")
-    summary = run_recipe(recipe, show_progress=False)
+    summary = run_recipe(recipe, show_progress=False, figures=False)
     assert summary["folds"] == 4
     assert [len(_subjects(recipe.run_dir / f"fold_{f:02d}" / "manifests" / "test.csv")) for f in range(4)] == [1] * 4
 
 
 def test_single_split_protocol_writes_into_the_run_folder_and_refuses_to_overwrite(make_recipe, tmp_path):
     root = write_ckplus48(tmp_path / "ck", subjects=5, per_class=4)
-    recipe = make_recipe("data.dataset=ckplus48", f"data.root={root}", "data.protocol=stratified_60_20_20",
-                         "train.epochs=1")
-    summary = run_recipe(recipe, show_progress=False)
+    recipe = make_recipe(
+        "data.dataset=ckplus48", f"data.root={root}", "data.protocol=stratified_60_20_20", "train.epochs=1"
+    )
+    summary = run_recipe(recipe, show_progress=False, figures=False)
     assert summary["folds"] == 1 and (recipe.run_dir / "best.pt").is_file()
     with pytest.raises(ConfigError, match="already holds a run; continue it with --resume"):
-        run_recipe(recipe, show_progress=False)
-    assert run_recipe(recipe, resume=True, show_progress=False)["results"] == summary["results"]
+        run_recipe(recipe, show_progress=False, figures=False)
+    assert run_recipe(recipe, resume=True, show_progress=False, figures=False)["results"] == summary["results"]
 
 
 def _write_config(tmp_path: Path, **data: str) -> Path:
     body = "\n".join(f"  {key}: {value}" for key, value in data.items())
     config = tmp_path / "tiny.yaml"
-    config.write_text(f"name: tiny\nmodel:\n  name: train_test_tiny\ndata:\n{body}\ntrain:\n  epochs: 1\n"
-                      "  threads: 1\n  lr: 1e-2\n", encoding="utf-8")
+    config.write_text(
+        f"name: tiny\nmodel:\n  name: train_test_tiny\ndata:\n{body}\ntrain:\n  epochs: 1\n  threads: 1\n  lr: 1e-2\n",
+        encoding="utf-8",
+    )
     return config
 
 
@@ -74,6 +77,8 @@ def test_cli_trains_and_prints_the_summary(tmp_path, capsys):
     assert main(["train", "--config", str(config), "--quiet", "--set", "augment.erasing=0.5"]) == 0
     out = capsys.readouterr().out
     assert "Test accuracy over 1 fold(s)" in out and "outputs in runs/tiny" in out
+    for figure in ("curves.png", "test/confusion_matrix.png"):
+        assert (tmp_path / "runs" / "tiny" / figure).read_bytes()[:4] == b"\x89PNG"
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,10 @@ CONFIGS = sorted((Path(__file__).resolve().parents[2] / "configs").glob("*.yaml"
 
 
 def test_overrides_are_typed_and_nested():
-    recipe = recipe_from_dict({"train": {"lr": 5e-4}}, ["train.lr=1e-3", "train.epochs=2", "data.fold=null",
-                                                         "augment.hflip=false", "model.kwargs={depth: 2}"])
+    recipe = recipe_from_dict(
+        {"train": {"lr": 5e-4}},
+        ["train.lr=1e-3", "train.epochs=2", "data.fold=null", "augment.hflip=false", "model.kwargs={depth: 2}"],
+    )
     assert recipe.train.lr == 0.001 and recipe.train.epochs == 2 and recipe.data.fold is None
     assert recipe.augment.hflip is False and recipe.model.kwargs == {"depth": 2}
 
@@ -56,3 +58,14 @@ def test_every_shipped_recipe_is_valid_and_names_a_registered_model(path):
     recipe = load_recipe(path)
     assert recipe.name == path.stem
     model_entry(recipe.model.name)  # raises ModelError for a model that does not exist
+
+
+def test_cuda_without_a_gpu_is_a_config_error(make_recipe, tmp_path):
+    import torch
+
+    from edgefer.train.trainer import Trainer
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(ConfigError, match="sees no CUDA GPU"):
+        Trainer(make_recipe("train.device=cuda"), ("angry", "happy"), tmp_path / "run")

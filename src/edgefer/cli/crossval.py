@@ -13,13 +13,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Train a recipe's model on each data set and test it on every data set's test split.",
     )
     parser.add_argument("--config", required=True, help="recipe YAML file (model, optimiser, epochs ...)")
-    parser.add_argument("--data", action="append", required=True, metavar="NAME=PATH",
-                        help="a data set, e.g. fer2013=../shared/datasets/fer2013 (give two or more)")
-    parser.add_argument("--protocol", action="append", default=[], metavar="NAME=PROTOCOL",
-                        help="split of one data set (default: official if it has one, else subject_kfold fold 0 "
-                             "if it names subjects, else stratified_60_20_20)")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a recipe field, e.g. --set train.epochs=5 (repeatable)")
+    parser.add_argument(
+        "--data",
+        action="append",
+        required=True,
+        metavar="NAME=PATH",
+        help="a data set, e.g. fer2013=../shared/datasets/fer2013 (give two or more)",
+    )
+    parser.add_argument(
+        "--protocol",
+        action="append",
+        default=[],
+        metavar="NAME=PROTOCOL",
+        help="split of one data set (default: official if it has one, else subject_kfold fold 0 "
+        "if it names subjects, else stratified_60_20_20)",
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a recipe field, e.g. --set train.epochs=5 (repeatable)",
+    )
     parser.add_argument("--resume", action="store_true", help="continue an interrupted matrix")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(run=run)

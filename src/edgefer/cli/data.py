@@ -110,7 +110,8 @@ def _format_report(name: str, root: str, report: dict) -> str:
 
     classes = [c for c in EMOTIONS_WITH_CONTEMPT if any(c in counts for counts in report["class_counts"].values())]
     width = max(len(split) for split in report["splits"]) + 2
-    lines = [f"{name} at {root}: {report['images']:,} images", ""]
+    subjects = f" of {report['subjects']:,} subjects" if report["subjects"] else ""
+    lines = [f"{name} at {root}: {report['images']:,} images{subjects}", ""]
     lines.append(
         "split".ljust(width) + "images".rjust(8) + "".join(c.rjust(10) for c in classes) + "dup groups".rjust(12)
     )

@@ -158,7 +158,9 @@ def run(args: argparse.Namespace) -> int:
         faces_seen = 0
         fps = 0.0
         last = time.perf_counter()
-        for result in recognizer.stream(source, keep_frames=annotate, on_error=skip if still else None):
+        for result in recognizer.stream(
+            source, keep_frames=annotate, on_error=skip if source.kind in ("folder", "glob") else None
+        ):
             now = time.perf_counter()
             instant = 1.0 / max(now - last, 1e-6)
             fps = instant if fps == 0.0 else 0.9 * fps + 0.1 * instant  # shown live, smoothed

@@ -101,8 +101,6 @@ def run(args: argparse.Namespace) -> int:
         from edgefer.errors import MissingExtraError
 
         raise MissingExtraError(error.name or "fastapi", "serve", "edgefer serve") from None
-    from edgefer.recognizer import Recognizer
-    from edgefer.runtime.sources import open_source
     from edgefer.serve.config import default_thing_id
     from edgefer.serve.mqtt import parse_broker_url
 
@@ -110,22 +108,25 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--max-body-mb must be positive, not {args.max_body_mb}")
     if args.mqtt:
         parse_broker_url(args.mqtt)  # a typo fails now, not in the background
-    _check_port_free(args.host, args.port)
-    source = None if args.source is None else open_source(args.source, args.max_pixels)
-    recognizer = Recognizer(model=args.model, detector=args.detector, backend=args.backend)
-    # The live source runs beside the HTTP requests: it gets its own recogniser (detectors are not thread-safe).
-    live_recognizer = None if source is None else Recognizer(model=args.model, detector=args.detector,
-                                                              backend=args.backend)
-    config = ServeConfig(
+    config = ServeConfig(  # checks the thing id, token and limits before anything slow happens
         thing_id=args.thing_id or default_thing_id(),
         title=args.title,
         token=args.token or None,
-        source=source,
         mqtt_url=args.mqtt,
         public_url=args.public_url,
-        model_info={"name": str(args.model), "backend": recognizer.backend.name, "detector": str(args.detector)},
         max_body_bytes=int(args.max_body_mb * 1024 * 1024),
         max_pixels=args.max_pixels,
+    )
+    _check_port_free(args.host, args.port)
+    from edgefer.recognizer import Recognizer  # imports torch: only once the options are known to be good
+    from edgefer.runtime.sources import open_source
+
+    config.source = None if args.source is None else open_source(args.source, args.max_pixels)
+    recognizer = Recognizer(model=args.model, detector=args.detector, backend=args.backend)
+    config.model_info = {"name": str(args.model), "backend": recognizer.backend.name, "detector": str(args.detector)}
+    # The live source runs beside the HTTP requests: it gets its own recogniser (detectors are not thread-safe).
+    live_recognizer = (
+        None if config.source is None else Recognizer(model=args.model, detector=args.detector, backend=args.backend)
     )
     app = create_app(recognizer, config, live_recognizer)
     server = build_server(app, args.host, args.port, log_level=args.log_level)

@@ -16,13 +16,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--config", required=True, help="recipe YAML file (see configs/)")
     parser.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="override a recipe field, e.g. --set train.lr=1e-3 --set data.fold=0 (repeatable)",
     )
-    parser.add_argument("--teacher", metavar="WEIGHTS", help="distil from this teacher weight file "
-                        "(same as --set distill.teacher=WEIGHTS)")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue the run in runs/<name>/ from its last checkpoint (finished folds are kept)")
+    parser.add_argument(
+        "--teacher",
+        metavar="WEIGHTS",
+        help="distil from this teacher weight file (same as --set distill.teacher=WEIGHTS)",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in runs/<name>/ from its last checkpoint (finished folds are kept)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(run=run)
 

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from edgefer.evaluate.inference import TTA_MODES
+from edgefer.evaluate.tta import TTA_MODES
+
+if TYPE_CHECKING:
+    import torch
 
 PROTOCOL_SPLITS: tuple[str, ...] = ("train", "val", "test")
 
@@ -32,7 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--protocol", default="official", help="split protocol for train/val/test (default: official)")
     parser.add_argument("--fold", type=int, default=0, help="fold of a k-fold protocol (default: 0)")
-    parser.add_argument("--n-folds", type=int, default=10, help="folds of a k-fold protocol (default: 10)")
+    parser.add_argument(
+        "--n-folds", type=int, help="folds of a k-fold protocol (default: 10; loso has one per subject)"
+    )
     parser.add_argument("--split-seed", type=int, default=0, help="seed of the split itself (default: 0)")
     parser.add_argument("--tta", choices=TTA_MODES, default="none", help="test-time augmentation (default: none)")
     parser.add_argument("--batch-size", type=int, default=256, help="images per forward pass (default: 256)")
@@ -46,8 +52,6 @@ def run(args: argparse.Namespace) -> int:
     import json
     import time
 
-    import torch
-
     from edgefer.data import load_arrays, parse_data_spec, read_dataset
     from edgefer.errors import ConfigError
     from edgefer.evaluate.evaluator import evaluate_arrays, model_classes
@@ -56,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.batch_size < 1:
         raise ConfigError(f"--batch-size must be at least 1, got {args.batch_size}")
-    device = _resolve_device(args.device, torch.cuda.is_available())
+    device = _resolve_device(args.device)
     model = load_weights(args.weights).to(device)
     name, root = parse_data_spec(args.data)
     samples = read_dataset(name, root)
@@ -77,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
             "weights": str(args.weights),
             "model": model.model_name,
             "model_classes": list(model_classes(model)),
-            "data": {"name": name, "root": str(root), "split": split},
+            "data": {"name": name, "root": str(root), "split": split, **_split_options(args)},
             "tta": args.tta,
             "device": str(device),
             "seconds": round(time.perf_counter() - start, 3),
@@ -112,10 +116,14 @@ def _select_split(samples: list, args: argparse.Namespace) -> tuple[list, str]:
         official = sorted({sample.split for sample in samples if sample.split})
         by_lower = {name.lower(): name for name in official}
         if args.split.lower() not in by_lower:
-            names = ", ".join(official) if official else "none"
+            protocol_splits = f"{'/'.join(PROTOCOL_SPLITS)} of --protocol (e.g. --protocol subject_kfold --split test)"
+            if not official:
+                raise DatasetError(
+                    f"unknown split {args.split!r}: this data set has no official splits; use {protocol_splits}"
+                )
             raise DatasetError(
-                f"unknown split {args.split!r}; use one of the data set's official splits ({names}) or "
-                f"{'/'.join(PROTOCOL_SPLITS)} of --protocol"
+                f"unknown split {args.split!r}; use one of the data set's official splits ({', '.join(official)}) "
+                f"or {protocol_splits}"
             )
         label = by_lower[args.split.lower()]
         chosen = [sample for sample in samples if sample.split == label]
@@ -124,11 +132,19 @@ def _select_split(samples: list, args: argparse.Namespace) -> tuple[list, str]:
     return chosen, label
 
 
-def _resolve_device(name: str, cuda_available: bool):
+def _split_options(args: argparse.Namespace) -> dict:
+    """What else identifies the split: the protocol options when --split names a part of a protocol."""
+    if args.split not in PROTOCOL_SPLITS:
+        return {}
+    return {"protocol": args.protocol, "fold": args.fold, "n_folds": args.n_folds, "split_seed": args.split_seed}
+
+
+def _resolve_device(name: str) -> torch.device:
     import torch
 
     from edgefer.errors import ConfigError
 
+    cuda_available = torch.cuda.is_available()
     if name == "auto":
         return torch.device("cuda" if cuda_available else "cpu")
     if name == "cpu" or name == "cuda" or name.startswith("cuda:"):

@@ -70,6 +70,7 @@ class AuditReport:
         return {
             "images": len(self.samples),
             "splits": self.split_counts(),
+            "subjects": len({s.subject for s in self.samples if s.subject is not None}),
             "class_counts": self.class_counts(),
             "duplicate_groups": [self._group_json(g) for g in self.duplicate_groups],
             "duplicate_images": sum(len(g) for g in self.duplicate_groups),

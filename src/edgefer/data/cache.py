@@ -26,7 +26,7 @@ import numpy as np
 from edgefer.data.images import read_grey, resize_grey
 from edgefer.data.parallel import progress_map
 from edgefer.data.records import DataWarning, Sample
-from edgefer.errors import DatasetError, EdgeferError
+from edgefer.errors import ConfigError, DatasetError, EdgeferError
 
 CACHE_VERSION = 1
 
@@ -71,9 +71,13 @@ def load_cached(
     if height < 1 or width < 1:
         raise DatasetError(f"image_size must be two positive sides (height, width), got {image_size}")
     entry = Path(cache_dir or default_cache_dir()) / "arrays" / cache_key(samples, (height, width))
-    if not (entry / "meta.json").is_file():
+    meta = _read_meta(entry, (height, width))
+    if meta is None:
+        shutil.rmtree(entry, ignore_errors=True)  # absent, or damaged (e.g. by a full disk): build it afresh
         _build(entry, samples, (height, width), workers)
-    meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
+        meta = _read_meta(entry, (height, width))
+        if meta is None:
+            raise ConfigError(f"the tensor cache entry {entry} could not be read back; check that folder's disk")
     kept = np.asarray(meta["kept"], dtype=np.int64)
     skipped = tuple((path, reason) for path, reason in meta["skipped"])
     _warn_skipped(skipped, len(samples))
@@ -113,10 +117,26 @@ def _decode_resized(task: tuple[Sample, tuple[int, int]]) -> np.ndarray | str:
         return f"{sample.path}: cannot resize ({error})"
 
 
+def _read_meta(entry: Path, size: tuple[int, int]) -> dict | None:
+    """The entry's bookkeeping, or None unless the entry is complete and its image file has the right length."""
+    try:
+        meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
+        expected = len(meta["kept"]) * size[0] * size[1]
+        return meta if (entry / "images.u8").stat().st_size == expected else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def _build(entry: Path, samples: Sequence[Sample], size: tuple[int, int], workers: int | None) -> None:
     """Decode every sample into a fresh entry, written to a temporary folder and renamed into place."""
-    entry.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{entry.name}-", dir=entry.parent))
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{entry.name}-", dir=entry.parent))
+    except OSError as error:
+        raise ConfigError(
+            f"cannot write the tensor cache in {entry.parent} ({error.strerror or error}); point EDGEFER_CACHE "
+            "(or cache_dir) at a writable folder"
+        ) from None
     try:
         kept, skipped = [], []
         tasks = [(sample, size) for sample in samples]

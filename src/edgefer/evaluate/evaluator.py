@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from torch import nn
 
+from edgefer.errors import DatasetError
 from edgefer.evaluate.classes import match_classes
 from edgefer.evaluate.inference import predict_probs
 from edgefer.evaluate.metrics import classification_report
@@ -39,6 +40,11 @@ def evaluate_arrays(
     present = sorted(set(labels.tolist()) if dataset_labels is None else set(dataset_labels))
     match = match_classes(model_classes(model), [EMOTIONS_WITH_CONTEMPT[i] for i in present], present)
     keep, y_true = match.select(labels)
+    if not keep.any():
+        raise DatasetError(
+            f"none of the {len(labels)} images belongs to a class of the model ({', '.join(match.classes)} are "
+            "shared with the data set); evaluate on another split or data set"
+        )
     kept = images if keep.all() else images[keep]
     probs = match.restrict(predict_probs(model, kept, batch_size=batch_size, tta=tta, progress=progress))
     report = classification_report(y_true, probs.argmax(axis=1), match.classes)

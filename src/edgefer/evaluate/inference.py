@@ -1,7 +1,7 @@
 """Batched class probabilities for uint8 face images, with optional test-time augmentation (TTA).
 
-Pixels become model input only through ``model.preprocess.apply`` (the preprocessing stored with the weights),
-so evaluation sees exactly the numbers training and recognition see.
+Pixels become model input through ``model.preprocess.apply``, the preprocessing stored with the weights (the
+same call recognition makes), never through sizes or statistics fixed here.
 """
 
 from __future__ import annotations
@@ -11,27 +11,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-TTA_MODES: tuple[str, ...] = ("none", "flip", "multicrop")
-
-# multicrop: the whole face plus its four corner crops of this fraction of each side, each also mirrored
-# (10 views). Corner crops shift the face by ~5 % of its size, about what random-crop augmentation teaches.
-CROP_FRACTION = 0.9
-
-
-def tta_views(images: np.ndarray, tta: str) -> list[np.ndarray]:
-    """The views whose probabilities are averaged: uint8 (N, H, W[, C]) arrays, each still to be preprocessed."""
-    if tta not in TTA_MODES:
-        raise ValueError(f"unknown TTA mode {tta!r}; expected one of {', '.join(TTA_MODES)}")
-    if tta == "none":
-        return [images]
-    views = [images]
-    if tta == "multicrop":
-        height, width = images.shape[1:3]
-        crop_h, crop_w = max(1, round(height * CROP_FRACTION)), max(1, round(width * CROP_FRACTION))
-        for top in (0, height - crop_h):
-            for left in (0, width - crop_w):
-                views.append(np.ascontiguousarray(images[:, top : top + crop_h, left : left + crop_w]))
-    return views + [np.ascontiguousarray(view[:, :, ::-1]) for view in views]  # horizontal mirror of each
+from edgefer.evaluate.tta import check_tta, tta_views
 
 
 def predict_probs(
@@ -50,8 +30,7 @@ def predict_probs(
     images_uint8 = np.asarray(images_uint8)
     if images_uint8.dtype != np.uint8 or images_uint8.ndim not in (3, 4):
         raise ValueError(f"expected uint8 images (N, H, W), got {images_uint8.dtype} {images_uint8.shape}")
-    if tta not in TTA_MODES:
-        raise ValueError(f"unknown TTA mode {tta!r}; expected one of {', '.join(TTA_MODES)}")
+    check_tta(tta)
     count = len(images_uint8)
     device = next(model.parameters()).device
     show = count > batch_size if progress is None else progress

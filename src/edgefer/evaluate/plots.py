@@ -7,12 +7,14 @@ no global backend is switched, no window can open, and nothing leaks between cal
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 
 def plot_confusion_matrix(
@@ -49,7 +51,8 @@ def plot_confusion_matrix(
             colour = "white" if values[row, col] > 0.55 * vmax else "black"
             axes.text(col, row, text, ha="center", va="center", color=colour, fontsize=8)
     accuracy = np.trace(counts) / max(int(counts.sum()), 1)
-    axes.set_title(title or f"confusion matrix (accuracy {100 * accuracy:.2f}%, {int(counts.sum())} images)")
+    title = title or f"confusion matrix (accuracy {100 * accuracy:.2f}%, {int(counts.sum())} images)"
+    axes.set_title(textwrap.fill(title, width=int(12 * side)))
     return _save(figure, path)
 
 
@@ -57,7 +60,7 @@ def plot_training_curves(history: Sequence[dict], path: str | Path, title: str |
     """Loss and accuracy per epoch (train vs val) and the learning rate, side by side, written as PNG.
 
     ``history`` rows have ``epoch, train_loss, train_acc, val_loss, val_acc, lr, seconds``; a missing or None
-    value leaves a gap in its curve.
+    value leaves a gap in its curve. A dotted line marks the epoch of the best validation accuracy.
     """
     if not history:
         raise ValueError("no epochs to plot: history is empty")
@@ -65,22 +68,30 @@ def plot_training_curves(history: Sequence[dict], path: str | Path, title: str |
     figure = Figure(figsize=(13.0, 4.0), dpi=120, layout="constrained")
     FigureCanvasAgg(figure)
     loss_axes, acc_axes, lr_axes = figure.subplots(1, 3)
+    val_acc = np.asarray(_column(history, "val_acc"))
+    best = int(np.nanargmax(val_acc)) if not np.isnan(val_acc).all() else None
     for axes, metric, label in ((loss_axes, "loss", "loss"), (acc_axes, "acc", "accuracy")):
         for split, style in (("train", "o-"), ("val", "s-")):
             axes.plot(epochs, _column(history, f"{split}_{metric}"), style, markersize=3, label=split)
+        if best is not None:
+            axes.axvline(epochs[best], color="grey", linestyle=":", label=f"best val acc (epoch {epochs[best]})")
         axes.set_title(label)
-        axes.set_xlabel("epoch")
-        axes.grid(alpha=0.3)
         axes.legend()
     acc_axes.yaxis.set_major_formatter(lambda value, _: f"{100 * value:.0f}%")
-    lr_axes.plot(epochs, _column(history, "lr"), "-", color="tab:green")
-    if all(value > 0 for value in _column(history, "lr") if not math.isnan(value)):
+    lr = _column(history, "lr")
+    lr_axes.plot(epochs, lr, "-", color="tab:green")
+    if all(value > 0 for value in lr if not math.isnan(value)):
         lr_axes.set_yscale("log")
     lr_axes.set_title("learning rate")
-    lr_axes.set_xlabel("epoch")
-    lr_axes.grid(alpha=0.3)
+    for axes in (loss_axes, acc_axes, lr_axes):
+        axes.set_xlabel("epoch")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.grid(alpha=0.3)
     seconds = sum(value for value in _column(history, "seconds") if not math.isnan(value))
-    figure.suptitle(title or f"training: {len(history)} epochs, {seconds / 60:.1f} min")
+    summary = f"{len(history)} epochs, " + (f"{seconds / 60:.1f} min" if seconds >= 120 else f"{seconds:.1f} s")
+    if best is not None:
+        summary += f", best val acc {100 * val_acc[best]:.2f}% at epoch {epochs[best]}"
+    figure.suptitle(f"{title}: {summary}" if title else summary)
     return _save(figure, path)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -38,7 +39,7 @@ def export_tflite_int8(model: nn.Module, calibration: np.ndarray, path: str | Pa
         raise ExportError(
             f"model {model.model_name!r} cannot be traced for TFLite: {str(error).splitlines()[0]}"
         ) from None
-    quantizer = pt2e_quantizer.PT2EQuantizer().set_global(
+    quantizer = _float_exp_quantizer(pt2e_quantizer).set_global(
         pt2e_quantizer.get_symmetric_quantization_config(is_per_channel=True)
     )
     prepared = quantize_pt2e.prepare_pt2e(graph, quantizer)
@@ -49,3 +50,24 @@ def export_tflite_int8(model: nn.Module, calibration: np.ndarray, path: str | Pa
     edge_model = litert_torch.convert(quantised, example, quant_config=QuantConfig(pt2e_quantizer=quantizer))
     edge_model.export(str(path))
     return path
+
+
+def _float_exp_quantizer(pt2e_quantizer: Any) -> Any:
+    """The PT2E quantiser, except that an ``exp`` always gets a float input.
+
+    TFLite Micro's EXP kernel is float-only. The stock quantiser annotates a ``mul`` feeding ``exp`` (the
+    discretisation ``exp(Δ·A)`` of a selective scan) and the converter then emits an int8 EXP that TFLite Micro
+    refuses; leaving that producer unannotated keeps a small float island (DEQUANTIZE → MUL → EXP) instead.
+    """
+
+    class FloatExpQuantizer(pt2e_quantizer.PT2EQuantizer):
+        def annotate(self, model: torch.fx.GraphModule) -> torch.fx.GraphModule:
+            model = self._annotate_for_static_quantization_config(model)
+            for node in model.graph.nodes:
+                if node.op == "call_function" and node.target == torch.ops.aten.exp.default:
+                    for producer in node.all_input_nodes:
+                        producer.meta.pop("quantization_annotation", None)
+            pt2e_quantizer.propagate_annotation(model)
+            return model
+
+    return FloatExpQuantizer()

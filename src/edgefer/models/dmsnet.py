@@ -118,6 +118,24 @@ class DMSNet(nn.Module):
             nn.Dropout(drop_rate),
             nn.Linear(self.num_features, num_classes),
         )
+        self._init_paths()
+
+    def _init_paths(self) -> None:
+        """He initialisation (fan-out, as the backbones use) for the paths' kernels, zero biases.
+
+        PyTorch's default initialisation shrinks the signal about threefold per layer; through the decoders' three
+        unnormalised layers the pooled features become little more than the last biases, the same for every
+        image. The deformable layers' offset predictors keep their zero initialisation.
+        """
+        offset_predictors = {id(m.offset) for m in self.modules() if isinstance(m, DeformConv2d)}
+        for path in (self.rfb_in, self.encoders, self.rfb_mid, self.decoders):
+            for module in path.modules():
+                if isinstance(module, DeformConv2d) or (
+                    isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)) and id(module) not in offset_predictors
+                ):
+                    nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+                    if module.bias is not None:
+                        nn.init.zeros_(module.bias)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """(B, C, H, W) image → (B, D) fused multi-scale feature vector."""
@@ -177,7 +195,7 @@ def dmsnet_light_scnet(num_classes: int = 7, in_chans: int = 1, img_size: int | 
 
 @register_model(default_img_size=IMG_SIZE)
 def dmsnet_light_full(num_classes: int = 7, in_chans: int = 1, img_size: int | None = None, **kwargs: Any) -> DMSNet:
-    """DMSNet on a full-width VGG-16-BN with full-width paths (the paper's layout, ~32M parameters)."""
+    """DMSNet on a full-width VGG-16-BN with full-width paths (the paper's layout, 33M parameters)."""
     return _build(LIGHT_FULL, "decnet+scnet", num_classes, in_chans, img_size, **kwargs)
 
 

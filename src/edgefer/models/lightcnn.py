@@ -3,8 +3,8 @@
 The paper's method section is missing from our copy, so this is our design in its spirit, not a reproduction:
 a few convolution blocks with batch normalisation and a small dense head, for 48×48 greyscale faces (FER-2013's
 size). Four blocks of 3×3 conv → BN → ReLU → 2×2 max pool double the width as they halve the map (16 → 128
-channels, 48 → 3 px), so each block costs about the same (~2.7M multiply-accumulates, ~8M in all); global
-average pooling then makes the head independent of the input size.
+channels, 48 → 3 px), so that blocks 2–4 cost the same 2.65M multiply-accumulates each (8.3M in all at 48×48);
+global average pooling then makes the head independent of the input size.
 """
 
 from __future__ import annotations

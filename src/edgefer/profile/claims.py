@@ -47,8 +47,9 @@ class DmsnetClaim:
     source: str
 
 
-# Table 3's ablation rows end at the 5.6M / 100.8M / 30 FPS of DMSNet (Light) in Table 1, so they are matched
-# to the light variants; the heavy model's only claim is its Table 1 row.
+# Table 3's last row repeats DMSNet (Light)'s Table 1 figures (5.6M, 100.8M, 30 FPS and the same accuracies),
+# although Table 2 names ResNet-50 for those rows; so its rows are matched to the light variants, and the heavy
+# model's only claim is its Table 1 row.
 DMSNET = {
     "dmsnet_light_conv2d": DmsnetClaim("Conv2d", 43.0, 242.5, 12, "DMSNet Table 3"),
     "dmsnet_light_decnet": DmsnetClaim("DeCNet", 33.4, 223.6, 17, "DMSNet Table 3"),

@@ -44,7 +44,7 @@ def decode_image(data: bytes, name: str = "<bytes>", max_pixels: int = MAX_PIXEL
     if not data:
         raise ImageError(f"image {name!r} is empty (0 bytes); re-export or re-download it")
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit applies below
+        warnings.simplefilter("ignore")  # Pillow warns of bombs (our own limit applies) and of corrupt EXIF
         try:
             image = Image.open(io.BytesIO(data))
         except Image.DecompressionBombError:

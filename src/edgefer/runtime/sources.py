@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -26,6 +27,7 @@ from edgefer.runtime.images import IMAGE_SUFFIXES, MAX_PIXELS, read_image
 VIDEO_SUFFIXES: frozenset[str] = frozenset(
     {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp", ".ts"}
 )
+T = TypeVar("T")
 STREAM_PREFIXES: tuple[str, ...] = ("rtsp://", "rtmp://", "http://", "https://", "udp://", "tcp://")
 
 
@@ -53,8 +55,12 @@ class Source:
         return prefetch(self.frames(), size=1 if self.live else 8, drop_old=self.live)
 
 
-def prefetch(frames: Iterator[Frame], size: int, drop_old: bool) -> Iterator[Frame]:
-    """Run ``frames`` in a daemon thread, ``size`` frames ahead; live sources keep only the newest frames."""
+def prefetch(items: Iterator[T], size: int, drop_old: bool) -> Iterator[T]:
+    """Run ``items`` (a stage of the pipeline) in a daemon thread, ``size`` items ahead.
+
+    With ``drop_old`` (live sources) a full buffer drops its oldest item, so the consumer always gets fresh
+    frames instead of falling behind. An exception in the thread is re-raised in the consumer.
+    """
     buffer: queue.Queue = queue.Queue(maxsize=size)
     stop = threading.Event()
     done = object()
@@ -71,19 +77,19 @@ def prefetch(frames: Iterator[Frame], size: int, drop_old: bool) -> Iterator[Fra
 
     def work() -> None:
         try:
-            for frame in frames:
+            for item in items:
                 if stop.is_set():
                     return
-                put(frame)
+                put(item)
         except BaseException as error:  # handed to the consumer, which re-raises it
             put(error)
         finally:
-            close = getattr(frames, "close", None)
+            close = getattr(items, "close", None)
             if close is not None:
                 close()
         put(done)
 
-    thread = threading.Thread(target=work, name="edgefer-decode", daemon=True)
+    thread = threading.Thread(target=work, name="edgefer-stage", daemon=True)
     thread.start()
     try:
         while True:

@@ -39,6 +39,12 @@ log = logging.getLogger("edgefer.serve")
 SSE_PING_S = 15.0
 # Declares the scheme in the OpenAPI document; the check itself is token_matches (constant time).
 _BEARER = HTTPBearer(auto_error=False, description="The token given to `edgefer serve --token`")
+# The page is self-contained: it may talk only to this server, and may not be framed by another site.
+_PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    "img-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+}
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut, "description": HTTPStatus(code).phrase} for code in (400, 401, 413, 415, 422, 503)
 }
@@ -163,7 +169,7 @@ def create_app(recognizer: Any, config: ServeConfig | None = None, live_recogniz
 
     @app.get("/", include_in_schema=False)
     async def index() -> HTMLResponse:
-        return HTMLResponse(page)
+        return HTMLResponse(page, headers=_PAGE_HEADERS)
 
     @app.get("/health", response_model=HealthOut, tags=["service"])
     async def health() -> dict:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 import urllib.parse
 from dataclasses import dataclass
 
@@ -76,8 +75,15 @@ class MqttPublisher:
         self._metrics = metrics
         self._lock = threading.Lock()
         self._latest: bytes | None = None
-        self._pending: list = []  # MQTTMessageInfo of messages not yet acknowledged, for the shutdown flush
+        # Messages paho accepted and messages the broker acknowledged: the shutdown flush waits for them to
+        # meet. Counted under their own condition, never held while calling paho (paho calls on_publish
+        # with its own queue lock held, so holding ours around publish() could deadlock).
+        self._flushed = threading.Condition()
+        self._accepted = 0
+        self._acknowledged = 0
+        self._queue_full = mqtt.MQTT_ERR_QUEUE_SIZE
         self.connected = threading.Event()
+        self._closing = False
 
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"edgefer-{thing_id}")
         client.will_set(self.status_topic, b"offline", qos=QOS, retain=True)
@@ -89,8 +95,8 @@ class MqttPublisher:
             client.tls_set()
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
+        client.on_publish = self._on_publish
         self._client = client
-        self._queue_size = queue_size
 
     def start(self) -> None:
         """Connect in the background; the service starts even when the broker is down."""
@@ -111,17 +117,24 @@ class MqttPublisher:
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         self.connected.clear()
-        log.warning("MQTT disconnected from %s (%s); reconnecting", self.broker.url, reason_code)
+        if not self._closing:
+            log.warning("MQTT disconnected from %s (%s); reconnecting", self.broker.url, reason_code)
 
     def _publish(self, topic: str, payload: bytes) -> None:
+        # While disconnected paho answers MQTT_ERR_NO_CONN but keeps the message and sends it on reconnection;
+        # only a full queue loses it.
         info = self._client.publish(topic, payload, qos=QOS, retain=True)
-        if info.rc != 0:  # MQTT_ERR_QUEUE_SIZE: the bounded queue is full
+        if info.rc == self._queue_full:
             self._metrics.count("mqtt_dropped")
             return
+        with self._flushed:
+            self._accepted += 1
+
+    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
         self._metrics.count("mqtt_published")
-        with self._lock:
-            self._pending = [p for p in self._pending if not p.is_published()][-self._queue_size :]
-            self._pending.append(info)
+        with self._flushed:
+            self._acknowledged += 1
+            self._flushed.notify_all()
 
     def on_event(self, event: Event) -> None:
         """Hub listener: publish the recognition when the expression changed."""
@@ -134,18 +147,10 @@ class MqttPublisher:
 
     def close(self, timeout: float = 3.0) -> None:
         """Flush pending events, announce ``offline`` and disconnect (waits at most ``timeout`` seconds)."""
-        deadline = time.monotonic() + timeout
+        self._closing = True
         if self.connected.is_set():
             self._publish(self.status_topic, b"offline")
-            with self._lock:
-                pending = list(self._pending)
-            for info in pending:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                try:
-                    info.wait_for_publish(remaining)
-                except (RuntimeError, ValueError):  # dropped from the queue, or the connection is gone
-                    continue
+            with self._flushed:
+                self._flushed.wait_for(lambda: self._acknowledged >= self._accepted, timeout)
         self._client.disconnect()
         self._client.loop_stop()

@@ -46,9 +46,7 @@ def random_rotation(x: torch.Tensor, degrees: float, generator: torch.Generator)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
 
-def random_erasing(
-    x: torch.Tensor, probability: float, generator: torch.Generator, value: float = 0.0
-) -> torch.Tensor:
+def random_erasing(x: torch.Tensor, probability: float, generator: torch.Generator, value: float = 0.0) -> torch.Tensor:
     """Erase one rectangle (2–33 % of the area, aspect 0.3–3.3) per image with the given probability.
 
     The trainer fills with the model's normalisation mean, i.e. 0 after normalisation (Zhong et al.'s default).

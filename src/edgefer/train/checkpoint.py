@@ -28,21 +28,27 @@ def save_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
     return path
 
 
-def load_checkpoint(path: str | Path, model_name: str, create_kwargs: dict[str, Any],
-                    classes: tuple[str, ...]) -> dict[str, Any]:
+def load_checkpoint(
+    path: str | Path, model_name: str, create_kwargs: dict[str, Any], classes: tuple[str, ...]
+) -> dict[str, Any]:
     """Read a checkpoint and check it belongs to the model being trained (same name, arguments and classes)."""
     path = Path(path)
     if not path.is_file():
-        raise ModelError(f"no checkpoint to resume at {str(path)!r}; train without --resume first, or pass "
-                         "--resume PATH to a checkpoint.pt of this recipe")
+        raise ModelError(
+            f"no checkpoint to resume at {str(path)!r}; train without --resume first, or pass "
+            "--resume PATH to a checkpoint.pt of this recipe"
+        )
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types for a bad file
-        raise ModelError(f"cannot read checkpoint {str(path)!r} ({type(error).__name__}); delete it and train "
-                         "without --resume") from None
+        raise ModelError(
+            f"cannot read checkpoint {str(path)!r} ({type(error).__name__}); delete it and train without --resume"
+        ) from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise ModelError(f"{str(path)!r} is not an edgefer training checkpoint; --resume takes the checkpoint.pt "
-                         "of a run (a best.pt/last.pt weight file cannot be resumed)")
+        raise ModelError(
+            f"{str(path)!r} is not an edgefer training checkpoint; --resume takes the checkpoint.pt "
+            "of a run (a best.pt/last.pt weight file cannot be resumed)"
+        )
     theirs = (state["model_name"], state["create_kwargs"], tuple(state["classes"]))
     ours = (model_name, dict(create_kwargs), tuple(classes))
     if theirs != ours:

@@ -45,8 +45,10 @@ def shared_classes(samples_by_set: dict[str, Sequence[Sample]]) -> tuple[str, ..
     present = [{EMOTIONS_WITH_CONTEMPT[s.label] for s in samples} for samples in samples_by_set.values()]
     shared = set.intersection(*present)
     if len(shared) < 2:
-        raise DatasetError(f"the data sets share {len(shared)} class(es) ({', '.join(sorted(shared)) or 'none'}); "
-                           "a cross-data-set matrix needs at least 2 classes in common")
+        raise DatasetError(
+            f"the data sets share {len(shared)} class(es) ({', '.join(sorted(shared)) or 'none'}); "
+            "a cross-data-set matrix needs at least 2 classes in common"
+        )
     return tuple(name for name in EMOTIONS_WITH_CONTEMPT if name in shared)
 
 
@@ -65,8 +67,9 @@ def plot_matrix(matrix: list[list[float]], names: Sequence[str], path: Path, tit
     for row in range(size):
         for col in range(size):
             value = matrix[row][col]
-            axes.text(col, row, f"{100 * value:.1f}%", ha="center", va="center",
-                      color="black" if value > 0.6 else "white")
+            axes.text(
+                col, row, f"{100 * value:.1f}%", ha="center", va="center", color="black" if value > 0.6 else "white"
+            )
     axes.set_title(title)
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, format="png")
@@ -75,15 +78,23 @@ def plot_matrix(matrix: list[list[float]], names: Sequence[str], path: Path, tit
 
 def matrix_markdown(result: dict[str, Any]) -> str:
     names = result["datasets"]
-    lines = [f"# Cross-data-set matrix: {result['model']} ({result['recipe']})", "",
-             f"Classes ({len(result['classes'])}, the intersection of all label sets): {', '.join(result['classes'])}. "
-             "Images of other classes are left out of training and testing.", "",
-             "Protocols: " + ", ".join(f"{name} {result['protocols'][name]}" for name in names) + ".", "",
-             "Test accuracy (macro-F1), rows = trained on, columns = tested on the test split of:", "",
-             "| trained on \\ tested on | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    lines = [
+        f"# Cross-data-set matrix: {result['model']} ({result['recipe']})",
+        "",
+        f"Classes ({len(result['classes'])}, the intersection of all label sets): {', '.join(result['classes'])}. "
+        "Images of other classes are left out of training and testing.",
+        "",
+        "Protocols: " + ", ".join(f"{name} {result['protocols'][name]}" for name in names) + ".",
+        "",
+        "Test accuracy (macro-F1), rows = trained on, columns = tested on the test split of:",
+        "",
+        "| trained on \\ tested on | " + " | ".join(names) + " |",
+        "|---" * (len(names) + 1) + "|",
+    ]
     for source in names:
-        cells = [f"{100 * result['accuracy'][source][t]:.2f}% ({100 * result['macro_f1'][source][t]:.2f}%)"
-                 for t in names]
+        cells = [
+            f"{100 * result['accuracy'][source][t]:.2f}% ({100 * result['macro_f1'][source][t]:.2f}%)" for t in names
+        ]
         lines.append(f"| {source} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -94,12 +105,15 @@ def run_crossval(
     protocols: dict[str, str] | None = None,
     resume: bool = False,
     show_progress: bool = True,
+    figures: bool = True,
 ) -> dict[str, Any]:
-    """Train ``recipe``'s model on each data set and test it on every data set; write JSON, markdown and PNG."""
+    """Train ``recipe``'s model on each data set and test it on every data set; write JSON, markdown and the
+    heat-map PNG (``figures=False`` skips the per-run curves and confusion matrices, not the heat map)."""
     names = [name for name, _ in datasets]
     if len(set(names)) != len(names) or len(names) < 2:
-        raise ConfigError(f"crossval needs at least two different data sets, got {names}; pass --data NAME=PATH "
-                          "once per data set")
+        raise ConfigError(
+            f"crossval needs at least two different data sets, got {names}; pass --data NAME=PATH once per data set"
+        )
     protocols = dict(protocols or {})
     unknown = sorted(set(protocols) - set(names))
     if unknown:
@@ -114,32 +128,63 @@ def run_crossval(
     run_dir = recipe.run_dir
     dump_recipe(recipe, run_dir / "recipe.yaml")
     parts = {
-        name: split_samples(samples[name], protocols[name], recipe.data.seed, 0,
-                            None if protocols[name] == "loso" else recipe.data.n_folds)
+        name: split_samples(
+            samples[name],
+            protocols[name],
+            recipe.data.seed,
+            0,
+            None if protocols[name] == "loso" else recipe.data.n_folds,
+        )
         for name in names
     }
     size = model_image_size(recipe)
     tests = {name: to_split(keep_classes(parts[name]["test"], classes), classes, size) for name in names}
     accuracy: dict[str, dict[str, float]] = {}
     macro_f1: dict[str, dict[str, float]] = {}
-    for (source, root) in datasets:
+    for source, root in datasets:
         data = dataclasses.replace(recipe.data, dataset=source, root=str(root), protocol=protocols[source], fold=0)
         source_recipe = dataclasses.replace(recipe, name=f"train_{source}", output_dir=str(run_dir), data=data)
         out_dir = source_recipe.run_dir
         dump_recipe(source_recipe, out_dir / "recipe.yaml")
-        train_fold(source_recipe, parts[source], out_dir, resume, DistContext(), classes=classes,
-                   show_progress=show_progress)
+        train_fold(
+            source_recipe,
+            parts[source],
+            out_dir,
+            resume,
+            DistContext(),
+            classes=classes,
+            show_progress=show_progress,
+            figures=figures,
+        )
         accuracy[source], macro_f1[source] = {}, {}
         for target in names:
-            report = test_model(out_dir / "best.pt", tests[target], classes, out_dir / f"test_on_{target}",
-                                recipe.train.eval_batch_size, f"trained on {source}, tested on {target}")
+            report = test_model(
+                out_dir / "best.pt",
+                tests[target],
+                classes,
+                out_dir / f"test_on_{target}",
+                recipe.train.eval_batch_size,
+                f"trained on {source}, tested on {target}",
+                figures,
+            )
             accuracy[source][target] = report["accuracy"]
             macro_f1[source][target] = report["macro_f1"]
-    result = {"recipe": recipe.name, "model": recipe.model.name, "datasets": names, "classes": list(classes),
-              "protocols": protocols, "test_images": {name: len(tests[name]) for name in names},
-              "accuracy": accuracy, "macro_f1": macro_f1}
+    result = {
+        "recipe": recipe.name,
+        "model": recipe.model.name,
+        "datasets": names,
+        "classes": list(classes),
+        "protocols": protocols,
+        "test_images": {name: len(tests[name]) for name in names},
+        "accuracy": accuracy,
+        "macro_f1": macro_f1,
+    }
     (run_dir / "crossval.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     (run_dir / "crossval.md").write_text(matrix_markdown(result), encoding="utf-8")
-    plot_matrix([[accuracy[s][t] for t in names] for s in names], names, run_dir / "crossval.png",
-                f"{recipe.model.name}: cross-data-set test accuracy")
+    plot_matrix(
+        [[accuracy[s][t] for t in names] for s in names],
+        names,
+        run_dir / "crossval.png",
+        f"{recipe.model.name}: cross-data-set test accuracy",
+    )
     return result

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from edgefer.errors import ConfigError
+
 
 @dataclass(frozen=True)
 class DistContext:
@@ -32,6 +34,10 @@ def resolve_device(preference: str, context: DistContext) -> torch.device:
     """``auto`` → CUDA when present; under DDP each process takes the GPU of its local rank."""
     if preference == "auto":
         preference = "cuda" if torch.cuda.is_available() else "cpu"
+    if preference.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(
+            f"train.device is {preference!r} but this PyTorch sees no CUDA GPU; use --set train.device=auto (or cpu)"
+        )
     if preference == "cuda" and context.enabled:
         preference = f"cuda:{context.local_rank}"
     return torch.device(preference)
@@ -65,6 +71,17 @@ def all_reduce_sum(values: list[float], context: DistContext, device: torch.devi
     tensor = torch.tensor(values, dtype=torch.float64, device=device)
     dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
     return tensor.tolist()
+
+
+def broadcast_buffers(module: torch.nn.Module, context: DistContext) -> None:
+    """Copy rank 0's buffers (BatchNorm running statistics) to every rank.
+
+    DDP syncs buffers at the start of each forward, so after the last step of an epoch every rank holds
+    statistics updated by its own last batch; this makes evaluation and the saved state identical on all ranks.
+    """
+    if context.enabled:
+        for buffer in module.buffers():
+            dist.broadcast(buffer, src=0)
 
 
 def barrier(context: DistContext) -> None:

@@ -78,6 +78,7 @@ class DistillConfig:
     alpha: float = 0.5  # weight of the response (KL) term, HCMTMM Eq. 11
     beta: float = 0.5  # weight of the feature (MSE) term, HCMTMM Eq. 11
     temperature: float = 4.0
+    cache_teacher: bool = True  # precompute the teacher's outputs once when augmentation is off
 
 
 @dataclass
@@ -141,9 +142,7 @@ def _build(cls: type, data: Any, prefix: str) -> Any:
     names = [f.name for f in dataclasses.fields(cls)]
     unknown = sorted(set(data) - set(names))
     if unknown:
-        raise ConfigError(
-            f"unknown recipe key {prefix + unknown[0]!r}; known keys in this section: {', '.join(names)}"
-        )
+        raise ConfigError(f"unknown recipe key {prefix + unknown[0]!r}; known keys in this section: {', '.join(names)}")
     values = {}
     for name, value in data.items():
         hint = hints[name]

@@ -44,8 +44,7 @@ def git_commit() -> str | None:
     where = Path(__file__).resolve().parent
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True, timeout=10)
-        status = subprocess.run(["git", "status", "--porcelain"], cwd=where, capture_output=True, text=True,
-                                timeout=10)
+        status = subprocess.run(["git", "status", "--porcelain"], cwd=where, capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
         return None
     if commit.returncode != 0:
@@ -85,13 +84,24 @@ def model_image_size(recipe: Recipe) -> tuple[int, int]:
     return size, size
 
 
-def test_model(weights: Path, test: ArraySplit, classes: Sequence[str], out_dir: Path, batch_size: int,
-               title: str) -> dict[str, Any]:
-    """Report of ``weights`` on the test split, written to ``out_dir`` (JSON + confusion matrix PNG)."""
+def test_model(
+    weights: Path,
+    test: ArraySplit,
+    classes: Sequence[str],
+    out_dir: Path,
+    batch_size: int,
+    title: str,
+    figures: bool = True,
+) -> dict[str, Any]:
+    """Report of ``weights`` on the test split, written to ``out_dir`` (report.json, confusion_matrix.png)."""
     model = load_weights(weights)
     probs = predict_probs(model, np.asarray(test.images), batch_size=batch_size)
     report = classification_report(test.labels, probs.argmax(axis=1), list(classes))
-    write_report(report, out_dir, title=title)
+    if figures:
+        write_report(report, out_dir, title=title)
+    else:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return report
 
 
@@ -104,8 +114,11 @@ def train_fold(
     fold: int | None = None,
     classes: Sequence[str] | None = None,
     show_progress: bool = True,
+    figures: bool = True,
 ) -> dict[str, Any]:
-    """Train one split from scratch (or resume it), test best.pt, and return the fold's result."""
+    """Train one split from scratch (or resume it), test best.pt, and return the fold's result.
+
+    ``figures=False`` skips the PNGs (curves, confusion matrix; ~1 s each here), e.g. for many LOSO folds."""
     classes = tuple(classes or resolve_classes(recipe, parts["train"]))
     parts = {name: keep_classes(samples, classes) for name, samples in parts.items()}
     report_path = out_dir / "test" / "report.json"
@@ -113,8 +126,10 @@ def train_fold(
         return json.loads((out_dir / "result.json").read_text(encoding="utf-8"))
     checkpoint = out_dir / "checkpoint.pt"
     if checkpoint.exists() and not resume:
-        raise ConfigError(f"{out_dir} already holds a run; continue it with --resume, or start a new one with "
-                          "--set name=<another name>")
+        raise ConfigError(
+            f"{out_dir} already holds a run; continue it with --resume, or start a new one with "
+            "--set name=<another name>"
+        )
     hashes = {name: manifest_hash(samples) for name, samples in parts.items()}
     size = model_image_size(recipe)
     # Rank 0 fills the tensor cache first, so that ranks never decode the same images at once.
@@ -125,19 +140,37 @@ def train_fold(
     barrier(context)
     if not context.is_main:
         splits = {name: to_split(samples, classes, size) for name, samples in parts.items()}
-    meta = {"dataset": recipe.data.dataset, "protocol": recipe.data.protocol, "fold": fold,
-            "manifest_sha256": hashes, "commit": git_commit()}
-    trainer = Trainer(recipe, classes, out_dir, context, meta, show_progress=show_progress)
+    meta = {
+        "dataset": recipe.data.dataset,
+        "protocol": recipe.data.protocol,
+        "fold": fold,
+        "manifest_sha256": hashes,
+        "commit": git_commit(),
+    }
+    trainer = Trainer(recipe, classes, out_dir, context, meta, show_progress=show_progress, write_curves=figures)
     if resume and checkpoint.exists():
         trainer.resume()
     trainer.fit(splits["train"], splits["val"] if len(splits["val"]) else None)
-    result: dict[str, Any] = {"fold": fold, "classes": list(classes), "best_epoch": trainer.best_epoch,
-                              "val_accuracy": trainer.history[trainer.best_epoch - 1]["val_acc"],
-                              "n_train": len(splits["train"]), "n_val": len(splits["val"]),
-                              "n_test": len(splits["test"]), "test": None}
+    result: dict[str, Any] = {
+        "fold": fold,
+        "classes": list(classes),
+        "best_epoch": trainer.best_epoch,
+        "val_accuracy": trainer.history[trainer.best_epoch - 1]["val_acc"],
+        "n_train": len(splits["train"]),
+        "n_val": len(splits["val"]),
+        "n_test": len(splits["test"]),
+        "test": None,
+    }
     if context.is_main and len(splits["test"]):
-        report = test_model(out_dir / "best.pt", splits["test"], classes, out_dir / "test",
-                            recipe.train.eval_batch_size, f"{recipe.name} test")
+        report = test_model(
+            out_dir / "best.pt",
+            splits["test"],
+            classes,
+            out_dir / "test",
+            recipe.train.eval_batch_size,
+            f"{recipe.name} test",
+            figures,
+        )
         result["test"] = {key: report[key] for key in ("accuracy", "macro_f1", "n_images")}
         payload = read_weights_file(out_dir / "best.pt")
         best = load_weights(out_dir / "best.pt")
@@ -155,46 +188,65 @@ def summarize(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
     for key in ("accuracy", "macro_f1"):
         values = [test[key] for test in tested]
         if values:
-            summary[key] = {"mean": statistics.fmean(values),
-                            "std": statistics.stdev(values) if len(values) > 1 else 0.0}
+            summary[key] = {
+                "mean": statistics.fmean(values),
+                "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+            }
     return summary
 
 
 def summary_markdown(recipe: Recipe, summary: dict[str, Any]) -> str:
-    lines = [f"# {recipe.name}: {recipe.model.name} on {recipe.data.dataset}, protocol {recipe.data.protocol}", "",
-             "| fold | best epoch | val acc | test acc | test macro-F1 | test images |", "|---|---|---|---|---|---|"]
+    lines = [
+        f"# {recipe.name}: {recipe.model.name} on {recipe.data.dataset}, protocol {recipe.data.protocol}",
+        "",
+        "| fold | best epoch | val acc | test acc | test macro-F1 | test images |",
+        "|---|---|---|---|---|---|",
+    ]
     for result in summary["results"]:
         test = result["test"] or {}
         val = result["val_accuracy"]
         lines.append(
             f"| {result['fold'] if result['fold'] is not None else '-'} | {result['best_epoch']} | "
             f"{'-' if val is None else f'{100 * val:.2f}%'} | "
-            + (f"{100 * test['accuracy']:.2f}% | {100 * test['macro_f1']:.2f}% | {test['n_images']} |" if test
-               else "- | - | 0 |")
+            + (
+                f"{100 * test['accuracy']:.2f}% | {100 * test['macro_f1']:.2f}% | {test['n_images']} |"
+                if test
+                else "- | - | 0 |"
+            )
         )
     for key, label in (("accuracy", "accuracy"), ("macro_f1", "macro-F1")):
         if key in summary:
-            lines.append(f"\nTest {label} over {summary['folds']} fold(s): "
-                         f"{100 * summary[key]['mean']:.2f}% ± {100 * summary[key]['std']:.2f}%")
+            lines.append(
+                f"\nTest {label} over {summary['folds']} fold(s): "
+                f"{100 * summary[key]['mean']:.2f}% ± {100 * summary[key]['std']:.2f}%"
+            )
     return "\n".join(lines) + "\n"
 
 
 def run_recipe(
-    recipe: Recipe, resume: bool = False, context: DistContext | None = None, show_progress: bool = True
+    recipe: Recipe,
+    resume: bool = False,
+    context: DistContext | None = None,
+    show_progress: bool = True,
+    figures: bool = True,
 ) -> dict[str, Any]:
     """Train and test every fold the recipe asks for; return (and write) the summary."""
     context = context or DistContext()
     root = Path(recipe.data.root)
     if not root.exists():
-        raise DatasetError(f"data set folder {str(root)!r} does not exist; set data.root to where "
-                           f"{recipe.data.dataset} lies (--set data.root=PATH)")
+        raise DatasetError(
+            f"data set folder {str(root)!r} does not exist; set data.root to where "
+            f"{recipe.data.dataset} lies (--set data.root=PATH)"
+        )
     samples = read_dataset(recipe.data.dataset, root)
     n_folds = None if recipe.data.protocol == "loso" else recipe.data.n_folds
     count = fold_count(samples, recipe.data.protocol, n_folds)
     folds = [recipe.data.fold] if recipe.data.fold is not None else list(range(count))
     if any(fold >= count for fold in folds):
-        raise ConfigError(f"data.fold {recipe.data.fold} is out of range: {recipe.data.protocol} has {count} "
-                          f"fold(s) here; use 0..{count - 1} or null for all")
+        raise ConfigError(
+            f"data.fold {recipe.data.fold} is out of range: {recipe.data.protocol} has {count} "
+            f"fold(s) here; use 0..{count - 1} or null for all"
+        )
     run_dir = recipe.run_dir
     if context.is_main:
         dump_recipe(recipe, run_dir / "recipe.yaml")
@@ -202,8 +254,18 @@ def run_recipe(
     for fold in folds:
         parts = split_samples(samples, recipe.data.protocol, recipe.data.seed, fold, n_folds)
         out_dir = run_dir / f"fold_{fold:02d}" if count > 1 else run_dir
-        results.append(train_fold(recipe, parts, out_dir, resume, context, fold if count > 1 else None,
-                                  show_progress=show_progress))
+        results.append(
+            train_fold(
+                recipe,
+                parts,
+                out_dir,
+                resume,
+                context,
+                fold if count > 1 else None,
+                show_progress=show_progress,
+                figures=figures,
+            )
+        )
     summary = summarize(results)
     if context.is_main:
         (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")

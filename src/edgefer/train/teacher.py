@@ -3,7 +3,8 @@
 Choice: when augmentation is off, the teacher's logits and features of the whole training set are computed once
 before the first epoch and kept in memory (a distillation epoch then costs one extra table look-up per batch).
 When augmentation is on, every batch is different, so the teacher runs live under ``no_grad`` on the same
-augmented pixels the student sees.
+augmented pixels the student sees (``distill.cache_teacher: false`` runs it live always, e.g. to save the memory of
+the cache on a large data set).
 """
 
 from __future__ import annotations

@@ -30,7 +30,14 @@ from edgefer.models.registry import create_model
 from edgefer.models.weights import save_weights
 from edgefer.train.augment import augment_batch
 from edgefer.train.checkpoint import load_checkpoint, save_checkpoint
-from edgefer.train.distributed import DistContext, all_reduce_sum, barrier, resolve_device, shard
+from edgefer.train.distributed import (
+    DistContext,
+    all_reduce_sum,
+    barrier,
+    broadcast_buffers,
+    resolve_device,
+    shard,
+)
 from edgefer.train.inputs import model_input, pixel_batch
 from edgefer.train.losses import distillation_loss, feature_projection
 from edgefer.train.recipe import Recipe
@@ -112,7 +119,7 @@ class Trainer:
         self.context = context or DistContext()
         self.meta = dict(meta or {})
         self.show_progress = show_progress and self.context.is_main
-        self.write_curves = write_curves  # a curves PNG takes ~1 s to draw: tests switch it off
+        self.write_curves = write_curves
         self.device = resolve_device(recipe.train.device, self.context)
         if recipe.train.threads:
             torch.set_num_threads(recipe.train.threads)
@@ -165,70 +172,100 @@ class Trainer:
         self.start_epoch = state["epoch"]
 
     def _weights_meta(self, epoch: int) -> dict[str, Any]:
-        return {**self.meta, "recipe": self.recipe.to_dict(), "seed": self.recipe.train.seed, "epoch": epoch,
-                "history": self.history}
+        return {
+            **self.meta,
+            "recipe": self.recipe.to_dict(),
+            "seed": self.recipe.train.seed,
+            "epoch": epoch,
+            "history": self.history,
+        }
 
     def _save(self, epoch: int, improved: bool) -> None:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         save_weights(self.out_dir / "last.pt", self.model, self.classes, self._weights_meta(epoch))
         if improved:
             save_weights(self.out_dir / "best.pt", self.model, self.classes, self._weights_meta(epoch))
-        save_checkpoint(self.checkpoint_path, {
-            "model_name": self.model.model_name,
-            "create_kwargs": dict(self.model.create_kwargs),
-            "classes": list(self.classes),
-            "epoch": epoch,
-            "seed": self.recipe.train.seed,
-            "model": self.model.state_dict(),
-            "projection": self.step_module.projection.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.scheduler.state_dict(),
-            "best_metric": self.best_metric,
-            "best_epoch": self.best_epoch,
-            "history": self.history,
-        })
+        save_checkpoint(
+            self.checkpoint_path,
+            {
+                "model_name": self.model.model_name,
+                "create_kwargs": dict(self.model.create_kwargs),
+                "classes": list(self.classes),
+                "epoch": epoch,
+                "seed": self.recipe.train.seed,
+                "model": self.model.state_dict(),
+                "projection": self.step_module.projection.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict(),
+                "best_metric": self.best_metric,
+                "best_epoch": self.best_epoch,
+                "history": self.history,
+            },
+        )
         (self.out_dir / "history.json").write_text(json.dumps(self.history, indent=2) + "\n", encoding="utf-8")
         if self.write_curves:
             plot_training_curves(self.history, self.out_dir / "curves.png", title=self.recipe.name)
 
-    def _train_epoch(self, module: nn.Module, train: ArraySplit, epoch: int) -> tuple[float, float, float]:
-        """One pass over this rank's shard; returns (summed loss, correct, images) over all ranks."""
+    def _train_epoch(self, module: nn.Module, train: ArraySplit, epoch: int) -> tuple[float, float, float, float]:
+        """One pass over this rank's shard; returns (summed loss, correct, images) over all ranks and the seconds
+        this rank spent preparing batches (indexing the cache, augmentation, normalisation)."""
         recipe, rank = self.recipe, self.context.rank
-        order = torch.randperm(len(train), generator=torch.Generator().manual_seed(
-            _derived_seed(recipe.train.seed, epoch)))
+        order = torch.randperm(
+            len(train), generator=torch.Generator().manual_seed(_derived_seed(recipe.train.seed, epoch))
+        )
         order = shard(order, self.context)
         augment_generator = torch.Generator().manual_seed(_derived_seed(recipe.train.seed, epoch, rank, 1))
         torch.manual_seed(_derived_seed(recipe.train.seed, epoch, rank, 2))  # dropout and other in-model noise
         fill = float(np.mean(self.model.preprocess.mean))
         labels = torch.from_numpy(np.asarray(train.labels, dtype=np.int64))
         module.train()
-        loss_sum = correct = seen = 0.0
+        loss_sum = correct = seen = data_seconds = 0.0
         batch_size = recipe.train.batch_size
         started = time.perf_counter()
-        bar = tqdm(total=len(order), desc=f"epoch {epoch + 1}/{recipe.train.epochs}", unit="img",
-                   disable=not self.show_progress, mininterval=1.0, dynamic_ncols=True)
+        bar = tqdm(
+            total=len(order),
+            desc=f"epoch {epoch + 1}/{recipe.train.epochs}",
+            unit="img",
+            disable=not self.show_progress,
+            mininterval=1.0,
+            dynamic_ncols=True,
+        )
         with bar:
             for start in range(0, len(order), batch_size):
+                prepare_started = time.perf_counter()
                 index = order[start : start + batch_size]
                 pixels = pixel_batch(train.images, index.numpy(), self.device)  # (B, 1, H, W)
                 if recipe.augment.enabled:
                     pixels = augment_batch(pixels, recipe.augment, augment_generator, fill)
                 target = labels[index].to(self.device)
-                logits, features = module(model_input(pixels, self.model.preprocess))
+                inputs = model_input(pixels, self.model.preprocess)
+                data_seconds += time.perf_counter() - prepare_started
+                logits, features = module(inputs)
                 if self.teacher is None:
                     loss = F.cross_entropy(logits, target, label_smoothing=recipe.train.label_smoothing)
                 else:
                     teacher_logits, teacher_features = self.teacher.outputs(index, pixels)
                     loss, _ = distillation_loss(
-                        logits, teacher_logits, features, teacher_features, target, recipe.distill.alpha,
-                        recipe.distill.beta, recipe.distill.temperature, recipe.train.label_smoothing,
+                        logits,
+                        teacher_logits,
+                        features,
+                        teacher_features,
+                        target,
+                        recipe.distill.alpha,
+                        recipe.distill.beta,
+                        recipe.distill.temperature,
+                        recipe.train.label_smoothing,
                     )
                 if not torch.isfinite(loss):
-                    kept = (f"the last good checkpoint ({self.checkpoint_path}) is kept: lower train.lr and "
-                            "continue with --resume" if self.checkpoint_path.exists() else
-                            "no epoch had completed, so no checkpoint was written: lower train.lr and retry")
-                    raise TrainingError(f"loss became {loss.item()} at epoch {epoch + 1}, images {start}–"
-                                        f"{start + len(index)}; {kept}")
+                    kept = (
+                        f"the last good checkpoint ({self.checkpoint_path}) is kept: lower train.lr and "
+                        "continue with --resume"
+                        if self.checkpoint_path.exists()
+                        else "no epoch had completed, so no checkpoint was written: lower train.lr and retry"
+                    )
+                    raise TrainingError(
+                        f"loss became {loss.item()} at epoch {epoch + 1}, images {start}–{start + len(index)}; {kept}"
+                    )
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 self.optimizer.step()
@@ -236,10 +273,14 @@ class Trainer:
                 correct += (logits.argmax(1) == target).sum().item()
                 seen += len(index)
                 bar.update(len(index))
-                bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.3f}",
-                                img_s=f"{seen / (time.perf_counter() - started):.0f}", refresh=False)
+                bar.set_postfix(
+                    loss=f"{loss_sum / seen:.4f}",
+                    acc=f"{correct / seen:.3f}",
+                    img_s=f"{seen / (time.perf_counter() - started):.0f}",
+                    refresh=False,
+                )
         loss_sum, correct, seen = all_reduce_sum([loss_sum, correct, seen], self.context, self.device)
-        return loss_sum, correct, seen
+        return loss_sum, correct, seen, data_seconds
 
     @torch.no_grad()
     def evaluate(self, split: ArraySplit) -> tuple[float, float]:
@@ -267,16 +308,31 @@ class Trainer:
         if self.context.enabled:
             device_ids = [self.device.index] if self.device.type == "cuda" else None
             module = nn.parallel.DistributedDataParallel(self.step_module, device_ids=device_ids)
-        if self.teacher is not None and not self.recipe.augment.enabled and self.teacher.cache is None:
+        distill = self.recipe.distill
+        if (
+            self.teacher is not None
+            and distill.cache_teacher
+            and not self.recipe.augment.enabled
+            and self.teacher.cache is None
+        ):
             self.teacher.precompute(train.images, self.recipe.train.eval_batch_size, self.show_progress)
         for epoch in range(self.start_epoch, self.recipe.train.epochs):
             started = time.perf_counter()
             lr = self.optimizer.param_groups[0]["lr"]
-            loss_sum, correct, seen = self._train_epoch(module, train, epoch)
+            loss_sum, correct, seen, data_seconds = self._train_epoch(module, train, epoch)
+            broadcast_buffers(self.model, self.context)
             val_loss, val_acc = self.evaluate(val) if val is not None and len(val) else (None, None)
             self.scheduler.step()
-            row = {"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_acc": correct / seen,
-                   "val_loss": val_loss, "val_acc": val_acc, "lr": lr, "seconds": time.perf_counter() - started}
+            row = {
+                "epoch": epoch + 1,
+                "train_loss": loss_sum / seen,
+                "train_acc": correct / seen,
+                "val_loss": val_loss,
+                "val_acc": val_acc,
+                "lr": lr,
+                "seconds": time.perf_counter() - started,
+                "data_seconds": data_seconds,
+            }
             self.history.append(row)
             metric = val_acc if val_acc is not None else float(epoch)
             improved = metric > self.best_metric
@@ -286,7 +342,9 @@ class Trainer:
                 self._save(epoch + 1, improved)
                 if self.show_progress:
                     shown = f"val loss {val_loss:.4f} acc {val_acc:.4f}" if val_acc is not None else "no val split"
-                    tqdm.write(f"epoch {epoch + 1}: train loss {row['train_loss']:.4f} acc {row['train_acc']:.4f}, "
-                               f"{shown}, {row['seconds']:.1f}s")
+                    tqdm.write(
+                        f"epoch {epoch + 1}: train loss {row['train_loss']:.4f} acc {row['train_acc']:.4f}, "
+                        f"{shown}, {row['seconds']:.1f}s"
+                    )
             barrier(self.context)
         return self.history

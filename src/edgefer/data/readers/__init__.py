@@ -67,7 +67,7 @@ def parse_data_spec(spec: str) -> tuple[str, Path]:
 def detect_dataset(root: str | Path) -> str:
     """Which data set ``root`` holds, judged by its layout; a DatasetError when no layout fits."""
     root = Path(root)
-    if root.is_file() and root.suffix.lower() == ".csv" and "pixels" in _csv_header(root):
+    if root.is_file() and root.suffix.lower() == ".csv" and {"emotion", "pixels"} & set(_csv_header(root)):
         return "fer2013"
     if root.is_dir():
         if (root / "fer2013.csv").is_file():

@@ -9,8 +9,13 @@ counts the same multiply-accumulates as for a plain k×k convolution; the biline
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
+import warnings
+from collections.abc import Iterator
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -66,6 +71,35 @@ class DeformConv2d(nn.Module):
         )
 
 
+@contextlib.contextmanager
+def _trace_constants() -> Iterator[None]:
+    """Let tracing (the ONNX exporter) bake sizes and the sampling grid into the graph as constants, quietly.
+
+    While tracing, ``x.shape`` holds tensors and every step of the grid arithmetic would become a graph node
+    (~100 per layer). Exported models have a fixed H×W (only the batch is dynamic), so constants are exact.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        yield
+
+
+@functools.lru_cache(maxsize=64)
+def _base_grid(
+    kernel: int, stride: int, padding: int, dilation: int, in_hw: tuple[int, int], out_hw: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where each tap of each output position reads the input before any offset, as grid_sample coordinates.
+
+    grid_sample with align_corners=False maps input pixel p to (2p + 1) / size - 1, exact for any size
+    (align_corners=True divides by size - 1, which is 0 for the 1-pixel maps of deep stages).
+    """
+    height, width = in_hw
+    out_h, out_w = out_hw
+    tap = np.arange(kernel) * dilation  # (k,)
+    pixel_y = np.repeat(tap, kernel)[:, None, None] + np.arange(out_h)[None, :, None] * stride - padding  # (K², Ho, 1)
+    pixel_x = np.tile(tap, kernel)[:, None, None] + np.arange(out_w)[None, None, :] * stride - padding  # (K², 1, Wo)
+    return (2 * pixel_y + 1) / height - 1, (2 * pixel_x + 1) / width - 1
+
+
 def deform_conv2d(
     x: torch.Tensor,
     offset: torch.Tensor,
@@ -76,27 +110,20 @@ def deform_conv2d(
     dilation: int = 1,
 ) -> torch.Tensor:
     """Deformable convolution of ``x`` (B, C, H, W) with ``offset`` (B, 2·k·k, H_out, W_out) in pixels."""
-    batch, channels, height, width = x.shape
-    kernel = weight.shape[-1]
+    with _trace_constants():
+        channels, height, width, out_h, out_w, kernel = (
+            int(n) for n in (*x.shape[1:], *offset.shape[-2:], weight.shape[-1])
+        )
+        base_y, base_x = (
+            torch.from_numpy(grid).to(x)
+            for grid in _base_grid(kernel, stride, padding, dilation, (height, width), (out_h, out_w))
+        )  # (K², Ho, 1), (K², 1, Wo)
     taps = kernel * kernel
-    out_h, out_w = offset.shape[-2:]
-    offset = offset.reshape(batch, taps, 2, out_h, out_w)  # (B, K², 2, Ho, Wo)
-
-    # Where each tap of each output position reads the input, before the offsets, in input pixels.
-    tap = torch.arange(kernel, dtype=x.dtype, device=x.device) * dilation  # (k,)
-    rows = torch.arange(out_h, dtype=x.dtype, device=x.device) * stride - padding  # (Ho,)
-    cols = torch.arange(out_w, dtype=x.dtype, device=x.device) * stride - padding  # (Wo,)
-    base_y = (tap[:, None, None] + rows[None, :, None]).repeat_interleave(kernel, 0)  # (K², Ho, 1)
-    base_x = (tap[:, None, None] + cols[None, None, :]).repeat(kernel, 1, 1)  # (K², 1, Wo)
-    y = base_y + offset[:, :, 0]  # (B, K², Ho, Wo)
-    x_pos = base_x + offset[:, :, 1]  # (B, K², Ho, Wo)
-
-    # grid_sample with align_corners=False maps pixel p to (2p + 1) / size - 1; it is exact for any size
-    # (align_corners=True divides by size - 1, which is 0 for the 1-pixel maps deep stages can produce).
-    grid = torch.stack(((2 * x_pos + 1) / width - 1, (2 * y + 1) / height - 1), dim=-1)  # (B, K², Ho, Wo, 2)
-    grid = grid.reshape(batch, taps * out_h, out_w, 2)  # (B, K²·Ho, Wo, 2)
+    offset = offset.reshape(-1, taps, 2, out_h, out_w)  # (B, K², 2, Ho, Wo), (dy, dx) in pixels
+    grid_y = base_y + offset[:, :, 0] * (2 / height)  # (B, K², Ho, Wo)
+    grid_x = base_x + offset[:, :, 1] * (2 / width)  # (B, K², Ho, Wo)
+    grid = torch.stack((grid_x, grid_y), dim=-1).reshape(-1, taps * out_h, out_w, 2)  # (B, K²·Ho, Wo, 2)
     samples = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)  # (B, C, K²·Ho, Wo)
-    samples = samples.reshape(batch, channels * taps, out_h, out_w)  # (B, C·K², Ho, Wo)
-    # flatten/unsqueeze rather than reshape to traced sizes: the ONNX exporter needs the kernel's shape static.
+    samples = samples.reshape(-1, channels * taps, out_h, out_w)  # (B, C·K², Ho, Wo)
     kernel_1x1 = weight.flatten(1)[:, :, None, None]  # (C_out, C·K², 1, 1)
     return F.conv2d(samples, kernel_1x1, bias)  # (B, C_out, Ho, Wo)

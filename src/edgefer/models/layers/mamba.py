@@ -52,12 +52,12 @@ class RMSNorm(nn.Module):
         self.weight = nn.Parameter(torch.ones(dim))
 
     def forward(self, x: Tensor) -> Tensor:
-        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight  # (..., D)
 
 
 def softplus(t: Tensor) -> Tensor:
     """log(1 + e^t), computed without overflow and without a select."""
-    return F.relu(t) + torch.log(1.0 + torch.exp(-t.abs()))
+    return F.relu(t) + torch.log(1.0 + torch.exp(-t.abs()))  # same shape as t
 
 
 class MambaMixer(nn.Module):

@@ -1,0 +1,127 @@
+"""``edgefer export``: trained weights → ONNX, int8 ONNX, int8 TFLite or a microcontroller firmware folder.
+
+    edgefer export --weights runs/hcmtmm/best.pt --format onnx --int8 --calib fer2013=../shared/datasets/fer2013 \\
+        --eval fer2013=../shared/datasets/fer2013 --eval-split PrivateTest
+    edgefer export --weights runs/hcmtmm/best.pt --format mcu --calib fer2013=../shared/datasets/fer2013
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+FORMATS = ("onnx", "tflite", "mcu")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "export",
+        help="export trained weights for deployment (ONNX, int8, TFLite Micro, ESP32 firmware)",
+        description="Export trained weights: onnx (optionally --int8, static quantisation with ONNX Runtime), "
+        "tflite (full-integer int8, needs `pip install 'edgefer[mcu]'`) or mcu (the tflite model as a C array with "
+        "model_info.h and an ESP32-CAM ESP-IDF project). Each artefact is checked against PyTorch; int8 formats "
+        "report top-1 agreement, the accuracy delta on --eval data, flash and tensor-arena bytes.",
+    )
+    parser.add_argument("--weights", required=True, metavar="W.pt", help="weights file written by edgefer train")
+    parser.add_argument("--format", choices=FORMATS, default="onnx", help="export format (default: onnx)")
+    parser.add_argument("--int8", action="store_true", help="also write a statically quantised int8 ONNX model")
+    parser.add_argument("--calib", metavar="NAME=PATH", help="data set whose training split calibrates int8")
+    parser.add_argument("--calib-count", type=int, default=300, help="calibration images (default: 300)")
+    parser.add_argument("--eval", metavar="NAME=PATH", help="labelled data set to measure the accuracy delta on")
+    parser.add_argument("--eval-split", default="PrivateTest", help="split of --eval (default: PrivateTest)")
+    parser.add_argument(
+        "--eval-count", type=int, default=0, help="use only this many --eval images, drawn with --seed (0: all)"
+    )
+    parser.add_argument("--out", type=Path, help="output folder (default: runs/export/<weights stem>-<format>)")
+    parser.add_argument("--force", action="store_true", help="replace the output folder if it exists")
+    parser.add_argument("--seed", type=int, default=0, help="seed for drawing calibration/eval images (default: 0)")
+    parser.add_argument("--json", action="store_true", help="print the measurements as one JSON object")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+
+    from edgefer.errors import ConfigError
+    from edgefer.export.pipeline import ExportInputs, export_model
+    from edgefer.models import load_weights
+
+    if args.calib_count < 1:
+        raise ConfigError(f"--calib-count must be at least 1, got {args.calib_count}")
+    model = load_weights(args.weights)
+    inputs = ExportInputs()
+    if args.calib:
+        inputs.calibration = _calibration(model, args.calib, args.calib_count, args.seed)
+    if args.eval:
+        inputs.check, inputs.check_labels, inputs.check_name = _evaluation(model, args.eval, args.eval_split, args)
+    out_dir = args.out or Path("runs") / "export" / f"{Path(args.weights).stem}-{args.format}"
+    result = export_model(model, args.format, out_dir, args.int8, inputs, force=args.force)
+    if args.json:
+        print(json.dumps({"out_dir": str(result.out_dir), "rows": result.rows}))
+        return 0
+    print(f"{model.model_name} exported to {result.out_dir} (checked on {inputs.check_name})")
+    print(_table(result.rows))
+    return 0
+
+
+def _calibration(model, spec: str, count: int, seed: int):
+    """Preprocessed inputs of ``count`` images drawn (seeded) from the training split of a data set."""
+    import numpy as np
+
+    from edgefer.data import load_arrays, parse_data_spec, read_dataset
+    from edgefer.data.selection import default_protocol, select_split
+
+    name, root = parse_data_spec(spec)
+    samples = read_dataset(name, root)
+    train, _ = select_split(samples, "train", protocol=default_protocol(samples))
+    order = np.random.default_rng(seed).permutation(len(train))[:count]
+    images, _ = load_arrays([train[i] for i in sorted(order)], model.preprocess.image_size)
+    return model.preprocess.apply(images)
+
+
+def _evaluation(model, spec: str, split: str, args: argparse.Namespace):
+    """Preprocessed labelled inputs of one split, in the model's class indices (images of other classes dropped)."""
+    import numpy as np
+
+    from edgefer.data import load_arrays, parse_data_spec, read_dataset
+    from edgefer.data.selection import default_protocol, select_split
+    from edgefer.evaluate.evaluator import model_classes
+    from edgefer.labels import EMOTIONS_WITH_CONTEMPT
+
+    name, root = parse_data_spec(spec)
+    samples = read_dataset(name, root)
+    chosen, label = select_split(samples, split, protocol=default_protocol(samples))
+    if args.eval_count:
+        order = np.random.default_rng(args.seed).permutation(len(chosen))[: args.eval_count]
+        chosen = [chosen[i] for i in sorted(order)]
+    images, labels = load_arrays(chosen, model.preprocess.image_size)
+    classes = model_classes(model)
+    index = {EMOTIONS_WITH_CONTEMPT.index(c): i for i, c in enumerate(classes)}
+    keep = np.array([int(y) in index for y in labels], dtype=bool)
+    model_labels = np.array([index[int(y)] for y in labels[keep]], dtype=np.int64)
+    return model.preprocess.apply(images[keep]), model_labels, f"{name} {label}, {int(keep.sum())} images"
+
+
+def _table(rows: list[dict]) -> str:
+    header = ["artefact", "size KB", "latency ms (1 thread)", "top-1 agree", "max |Δlogit|", "accuracy", "Δ pp"]
+    has_micro = any("arena_bytes" in row for row in rows)
+    if has_micro:
+        header += ["flash KB", "arena KB"]
+    lines = [" | ".join(header), " | ".join("---" for _ in header)]
+    for row in rows:
+        cells = [
+            row["artefact"],
+            f"{row['bytes'] / 1024:.1f}",
+            f"{row['latency_ms']:.3f}" if row.get("latency_ms") is not None else "-",
+            f"{100 * row['top1_agreement']:.1f}%",
+            f"{row['max_abs_diff']:.2e}",
+            f"{100 * row['accuracy']:.2f}%" if row.get("accuracy") is not None else "-",
+            f"{row['accuracy_delta_pp']:+.2f}" if row.get("accuracy_delta_pp") is not None else "-",
+        ]
+        if has_micro:
+            cells += [
+                f"{row['flash_bytes'] / 1024:.1f}" if "flash_bytes" in row else "-",
+                f"{row['arena_bytes'] / 1024:.1f}" if "arena_bytes" in row else "-",
+            ]
+        lines.append(" | ".join(cells))
+    return "\n".join(lines)

@@ -1,0 +1,54 @@
+"""Pick one named split of a data set: train/val/test of a protocol, or one of the data set's official splits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from edgefer.data.records import Sample
+from edgefer.data.splits import split_samples
+from edgefer.errors import DatasetError
+
+PROTOCOL_SPLITS: tuple[str, ...] = ("train", "val", "test")
+
+
+def default_protocol(samples: Sequence[Sample]) -> str:
+    """``official`` where every sample has an official split, else the seeded stratified 60/20/20 split."""
+    return "official" if all(sample.split for sample in samples) else "stratified_60_20_20"
+
+
+def select_split(
+    samples: Sequence[Sample],
+    split: str,
+    protocol: str = "official",
+    seed: int = 0,
+    fold: int = 0,
+    n_folds: int | None = None,
+) -> tuple[list[Sample], str]:
+    """The samples of ``split`` and a label saying which they are.
+
+    ``split`` is train/val/test of ``protocol`` (with its seed and fold), or else an official split name of the
+    data set in any case (``PrivateTest``, ``privatetest``).
+    """
+    if split in PROTOCOL_SPLITS:
+        chosen = split_samples(list(samples), protocol, seed, fold, n_folds)[split]
+        label = f"{split} of {protocol}"
+        if protocol != "official":
+            label += f" (fold {fold}, split seed {seed})"
+    else:
+        official = sorted({sample.split for sample in samples if sample.split})
+        by_lower = {name.lower(): name for name in official}
+        if split.lower() not in by_lower:
+            protocol_splits = f"{'/'.join(PROTOCOL_SPLITS)} of a protocol (e.g. --protocol subject_kfold --split test)"
+            if not official:
+                raise DatasetError(
+                    f"unknown split {split!r}: this data set has no official splits; use {protocol_splits}"
+                )
+            raise DatasetError(
+                f"unknown split {split!r}; use one of the data set's official splits ({', '.join(official)}) "
+                f"or {protocol_splits}"
+            )
+        label = by_lower[split.lower()]
+        chosen = [sample for sample in samples if sample.split == label]
+    if not chosen:
+        raise DatasetError(f"split {label!r} has no images; pick another split, protocol or fold")
+    return chosen, label

@@ -1,0 +1,117 @@
+"""``edgefer val`` end to end on generated data sets read through the data layer."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from edgefer.cli.main import main
+from edgefer.data import load_arrays, read_dataset
+from edgefer.evaluate.inference import predict_probs
+from edgefer.labels import EMOTIONS
+from edgefer.models import create_model, load_weights, save_weights
+
+
+def _write_images(folder, prefix, count, rng):
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        Image.fromarray(rng.integers(0, 256, (24, 24), dtype=np.uint8)).save(folder / f"{prefix}_{i}.png")
+
+
+@pytest.fixture
+def weights(tmp_path, tiny_model_name, monkeypatch):
+    monkeypatch.setenv("EDGEFER_CACHE", str(tmp_path / "cache"))
+    return save_weights(tmp_path / "tiny.pt", create_model(tiny_model_name), classes=EMOTIONS)
+
+
+@pytest.fixture
+def fer_like(tmp_path):
+    """FER2013's folder layout: the official split is the file-name prefix."""
+    rng = np.random.default_rng(0)
+    root = tmp_path / "fer"
+    for emotion in ("angry", "happy", "neutral"):
+        _write_images(root / "train" / emotion, "Training", 3, rng)
+        _write_images(root / "test" / emotion, "PublicTest", 2, rng)
+        _write_images(root / "test" / emotion, "PrivateTest", 4, rng)
+    return root
+
+
+def test_val_on_an_official_split_writes_json_and_png(weights, fer_like, tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(
+        ["val", "--weights", str(weights), "--data", f"fer2013={fer_like}", "--split", "privatetest", "--out", str(out)]
+    )
+    printed = capsys.readouterr().out
+    assert code == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["n_images"] == 12 and report["data"]["split"] == "PrivateTest"
+    assert report["classes"] == ["angry", "happy", "neutral"]
+    assert (out / "confusion_matrix.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    # The same figure computed independently from the data layer and the model.
+    samples = [s for s in read_dataset("fer2013", fer_like) if s.split == "PrivateTest"]
+    model = load_weights(weights)
+    images, labels = load_arrays(samples, (16, 16))
+    columns = [EMOTIONS.index(name) for name in ("angry", "happy", "neutral")]
+    predicted = np.asarray(columns)[predict_probs(model, images)[:, columns].argmax(axis=1)]
+    assert report["accuracy"] == pytest.approx(np.mean(predicted == labels))
+    assert f"accuracy {100 * report['accuracy']:.2f}%" in printed and "PrivateTest" in printed
+
+
+def test_val_drops_classes_the_model_lacks_and_says_so(weights, tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    root = tmp_path / "ck"
+    for emotion in ("anger", "contempt", "happy", "sadness"):
+        _write_images(root / emotion, "S010_001", 5, rng)
+    code = main(
+        [
+            "val",
+            "--weights",
+            str(weights),
+            "--data",
+            f"folder={root}",
+            "--protocol",
+            "stratified_60_20_20",
+            "--split",
+            "test",
+            "--out",
+            str(tmp_path / "out"),
+            "--json",
+        ]
+    )
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert report["classes"] == ["angry", "happy", "sad"]
+    assert report["class_match"]["dropped_classes"] == ["contempt"]
+    assert report["class_match"]["dropped_images"] == 1  # 20 % of contempt's 5 images
+    assert report["n_images"] == 3 and "contempt dropped" in report["class_match"]["note"]
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("missing_weights", "does not exist"),
+        ("not_weights", "not a PyTorch file"),
+        ("unknown_split", "unknown split 'Validation'"),
+        ("missing_data", "fer2013"),
+        ("bad_fold", "fold 12 is out of range"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(weights, fer_like, tmp_path, capsys, case, message):
+    args = {"--weights": str(weights), "--data": f"fer2013={fer_like}", "--split": "PrivateTest"}
+    if case == "missing_weights":
+        args["--weights"] = str(tmp_path / "nope.pt")
+    elif case == "not_weights":
+        (tmp_path / "notes.pt").write_text("not a model")
+        args["--weights"] = str(tmp_path / "notes.pt")
+    elif case == "unknown_split":
+        args["--split"] = "Validation"
+    elif case == "missing_data":
+        args["--data"] = f"fer2013={tmp_path / 'absent'}"
+    else:
+        args.update({"--protocol": "kfold", "--fold": "12", "--n-folds": "3", "--split": "test"})
+    argv = ["val", "--out", str(tmp_path / "out")] + [item for pair in args.items() for item in pair]
+    assert main(argv) == 2
+    error = capsys.readouterr().err
+    assert message in error and error.count("\n") == 1 and "Traceback" not in error

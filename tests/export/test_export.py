@@ -1,0 +1,138 @@
+"""ONNX and int8 ONNX export of the tiny models, the export CLI and its refusals, and the TFLite Micro path
+(where the optional `mcu` extra is installed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from edgefer.cli.main import main
+from edgefer.errors import ExportError
+from edgefer.export.pipeline import ExportInputs, export_model
+from edgefer.labels import EMOTIONS
+from edgefer.models import create_model, save_weights
+
+TINY_MODELS = ("lightcnn", "hcmtmm_baseline", "hcmtmm")
+
+
+def _inputs(model, count: int, seed: int) -> np.ndarray:
+    """Smooth random 'faces' (blurred noise), preprocessed: closer to images than white noise."""
+    rng = np.random.default_rng(seed)
+    height, width = model.preprocess.image_size
+    pixels = [cv2.GaussianBlur(rng.integers(0, 256, (height, width), dtype=np.uint8), (0, 0), 3) for _ in range(count)]
+    return model.preprocess.apply(np.stack(pixels))
+
+
+@pytest.fixture(scope="module")
+def face_folder(tmp_path_factory) -> Path:
+    """A generic <class>/* data set of blurred-noise images, enough for calibration and a check."""
+    root = tmp_path_factory.mktemp("faces")
+    rng = np.random.default_rng(1)
+    for name in EMOTIONS:
+        (root / name).mkdir()
+        for index in range(4):
+            image = cv2.GaussianBlur(rng.integers(0, 256, (64, 64), dtype=np.uint8), (0, 0), 3)
+            cv2.imwrite(str(root / name / f"{index}.png"), image)
+    return root
+
+
+@pytest.mark.parametrize("name", TINY_MODELS)
+def test_onnx_and_int8_onnx_agree_with_pytorch(name, tmp_path):
+    torch.manual_seed(0)
+    model = create_model(name).eval()
+    inputs = ExportInputs(calibration=_inputs(model, 24, seed=0), check=_inputs(model, 16, seed=1))
+    result = export_model(model, "onnx", tmp_path / "out", int8=True, inputs=inputs)
+    rows = {row["artefact"]: row for row in result.rows}
+    assert rows["ONNX fp32"]["max_abs_diff"] <= 1e-4
+    assert rows["ONNX fp32"]["top1_agreement"] == 1.0
+    int8 = rows["ONNX int8"]
+    assert int8["bytes"] < 0.6 * rows["ONNX fp32"]["bytes"], "int8 weights should be well under fp32 size"
+    assert np.isfinite(int8["max_abs_diff"])
+    print(name, {key: row.get("bytes") for key, row in rows.items()}, "int8 top-1 agreement", int8["top1_agreement"])
+    assert int8["top1_agreement"] >= 0.75
+    assert result.files["onnx_int8"].is_file() and result.files["onnx"].parent == tmp_path / "out"
+
+
+def test_onnx_carries_preprocessing_and_classes(tmp_path):
+    import onnx
+
+    model = create_model("lightcnn")
+    result = export_model(model, "onnx", tmp_path / "out", int8=False, inputs=ExportInputs())
+    meta = {entry.key: entry.value for entry in onnx.load(str(result.files["onnx"])).metadata_props}
+    assert meta["edgefer_model"] == "lightcnn"
+    assert json.loads(meta["edgefer_preprocess"])["input_size"] == [1, 48, 48]
+    assert json.loads(meta["edgefer_classes"]) == list(EMOTIONS)
+
+
+def test_int8_without_calibration_is_refused(tmp_path):
+    with pytest.raises(ExportError, match="--calib"):
+        export_model(create_model("lightcnn"), "onnx", tmp_path / "out", int8=True, inputs=ExportInputs())
+    assert not (tmp_path / "out").exists()
+
+
+def test_failed_export_leaves_nothing_behind(tmp_path, monkeypatch):
+    import edgefer.export.quantize as quantize
+
+    def broken(*args, **kwargs):
+        raise ExportError("quantiser broke")
+
+    monkeypatch.setattr(quantize, "quantize_int8", broken)
+    model = create_model("lightcnn")
+    with pytest.raises(ExportError, match="quantiser broke"):
+        export_model(model, "onnx", tmp_path / "out", True, ExportInputs(calibration=_inputs(model, 4, 0)))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_exports_int8_with_calibration_and_eval(face_folder, tmp_path, capsys):
+    weights = save_weights(tmp_path / "lightcnn.pt", create_model("lightcnn"))
+    out = tmp_path / "export"
+    args = ["export", "--weights", str(weights), "--int8", "--calib", f"folder={face_folder}", "--calib-count", "16"]
+    args += ["--eval", f"folder={face_folder}", "--eval-split", "test", "--out", str(out), "--json"]
+    assert main(args) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    artefacts = [row["artefact"] for row in report["rows"]]
+    assert artefacts == ["PyTorch fp32 (reference)", "ONNX fp32", "ONNX int8"]
+    assert all(row["accuracy"] is not None for row in report["rows"])
+    assert (out / "model.onnx").is_file() and (out / "model_int8.onnx").is_file()
+
+
+def test_cli_refuses_existing_output_and_missing_calibration(tmp_path, capsys):
+    weights = save_weights(tmp_path / "lightcnn.pt", create_model("lightcnn"))
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "keep.txt").write_text("mine")
+    assert main(["export", "--weights", str(weights), "--out", str(tmp_path / "taken")]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert (tmp_path / "taken" / "keep.txt").read_text() == "mine"
+    assert main(["export", "--weights", str(weights), "--format", "tflite", "--out", str(tmp_path / "t")]) == 2
+    assert "--calib" in capsys.readouterr().err
+
+
+def test_cli_rejects_a_file_that_is_not_weights(tmp_path, capsys):
+    bogus = tmp_path / "model.pt"
+    bogus.write_bytes(b"not a checkpoint")
+    assert main(["export", "--weights", str(bogus)]) == 2
+    assert "not a PyTorch file" in capsys.readouterr().err
+
+
+def test_tflite_micro_runs_the_int8_model_and_reports_flash_and_arena(tmp_path):
+    pytest.importorskip("litert_torch", reason="the mcu extra (pip install 'edgefer[mcu]') is not installed")
+    pytest.importorskip("tflite_micro", reason="the mcu extra (pip install 'edgefer[mcu]') is not installed")
+    torch.manual_seed(0)
+    model = create_model("lightcnn").eval()
+    inputs = ExportInputs(calibration=_inputs(model, 32, seed=0), check=_inputs(model, 16, seed=1))
+    result = export_model(model, "mcu", tmp_path / "mcu", int8=False, inputs=inputs)
+    row = result.rows[-1]
+    print("lightcnn TFLite Micro:", {key: row[key] for key in ("flash_bytes", "arena_bytes", "top1_agreement")})
+    assert row["flash_bytes"] == result.files["tflite"].stat().st_size
+    assert 0 < row["arena_bytes"] < 512 * 1024
+    assert row["top1_agreement"] >= 0.75
+    firmware = result.files["mcu"]
+    info = (firmware / "main" / "model_info.h").read_text()
+    assert f"#define EDGEFER_ARENA_MEASURED_BYTES {row['arena_bytes']}" in info
+    assert "AddConv2D()" in info and "AddFullyConnected()" in info
+    assert f"g_model_data_len = {row['flash_bytes']};" in (firmware / "main" / "model_data.cc").read_text()

@@ -1,0 +1,51 @@
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from conftest import write_ckplus48
+
+from edgefer.errors import ConfigError
+from edgefer.train.crossval import run_crossval
+
+
+def _write_folder_set(root: Path, per_class: int = 6) -> Path:
+    """A plain one-folder-per-class data set with neutral and no contempt (like FER2013's label set)."""
+    rng = np.random.default_rng(1)
+    for label, emotion in enumerate(("angry", "happy", "surprise", "neutral")):
+        (root / emotion).mkdir(parents=True)
+        for index in range(per_class):
+            image = rng.integers(0, 60, (12, 12)).astype(np.uint8)
+            image[min(label, 2) * 4 : min(label, 2) * 4 + 4] += 150
+            cv2.imwrite(str(root / emotion / f"{index}.png"), image)
+    return root
+
+
+def test_matrix_trains_on_each_set_and_tests_on_every_set_with_shared_classes(make_recipe, tmp_path):
+    ck = write_ckplus48(tmp_path / "ck", subjects=5)
+    (ck / "contempt").mkdir()
+    cv2.imwrite(str(ck / "contempt" / "S010_009_00000001.png"), np.zeros((12, 12), np.uint8))
+    other = _write_folder_set(tmp_path / "plain")
+    recipe = make_recipe("train.epochs=1", "name=matrix", "data.n_folds=3")
+    result = run_crossval(recipe, [("ckplus48", ck), ("folder", other)], show_progress=False, figures=False)
+    assert result["classes"] == ["angry", "happy", "surprise"]  # contempt and neutral are not shared
+    assert result["protocols"] == {"ckplus48": "subject_kfold", "folder": "stratified_60_20_20"}
+    for source in ("ckplus48", "folder"):
+        assert set(result["accuracy"][source]) == {"ckplus48", "folder"}
+        assert all(0 <= value <= 1 for value in result["accuracy"][source].values())
+    # the folder set's test split is 20 % of its 6 images of each shared class; neutral images are left out
+    assert result["test_images"]["folder"] == 3 * round(6 * 0.2)
+    run_dir = recipe.run_dir
+    saved = json.loads((run_dir / "crossval.json").read_text())
+    assert saved["accuracy"] == result["accuracy"]
+    markdown = (run_dir / "crossval.md").read_text()
+    assert "| ckplus48 |" in markdown and "angry, happy, surprise" in markdown
+    assert (run_dir / "crossval.png").read_bytes()[:4] == b"\x89PNG"
+    report = json.loads((run_dir / "train_ckplus48" / "test_on_folder" / "report.json").read_text())
+    assert report["accuracy"] == result["accuracy"]["ckplus48"]["folder"]
+
+
+def test_matrix_needs_two_different_data_sets(make_recipe, tmp_path):
+    with pytest.raises(ConfigError, match="at least two different data sets"):
+        run_crossval(make_recipe(), [("folder", tmp_path), ("folder", tmp_path)])
