@@ -47,7 +47,7 @@ def test_bodies_return_four_stages_from_fine_to_coarse(body_class, channels, siz
 
 
 def test_width_rule_rounds_to_multiples_of_eight():
-    assert [scaled_width(c, 0.23) for c in (64, 128, 256, 512)] == [16, 32, 56, 120]
+    assert [scaled_width(c, 0.22) for c in (64, 128, 256, 512)] == [16, 32, 56, 112]
     assert scaled_width(16, 0.1) == 8
 
 

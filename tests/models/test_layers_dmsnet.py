@@ -89,6 +89,14 @@ def test_deformable_with_learned_offsets_matches_onnx_runtime(tmp_path):
     assert np.abs(got - expected).max() <= 1e-4
 
 
+@pytest.mark.parametrize(("stride", "dilation"), [(1, 1), (2, 1), (1, 2)])
+def test_deformable_reports_the_sampling_work_counters_miss(stride, dilation):
+    layer = DeformConv2d(3, 5, 3, stride=stride, dilation=dilation)
+    x = torch.randn(2, 3, 9, 8)
+    out_h, out_w = layer(x).shape[-2:]
+    assert layer.extra_macs(tuple(x.shape)) == 4 * 2 * 3 * 9 * out_h * out_w
+
+
 def test_separable_is_depthwise_then_pointwise():
     torch.manual_seed(0)
     layer = SeparableConv2d(4, 6, 3)

@@ -6,6 +6,7 @@ import contextlib
 import io
 import queue
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -91,7 +92,7 @@ def running(app) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.request_stop()
+        server.handle_exit(signal.SIGTERM, None)  # what uvicorn's signal handler calls
         thread.join(15)
         assert not thread.is_alive(), "the server did not shut down"
 

@@ -12,26 +12,31 @@ valid) and width (D) and fused by addition into the feature vector; an MLP class
 Choices the paper leaves open, made here:
 
 * Ablations keep the depth: ``conv2d`` uses a plain 3×3 convolution in both slots, ``decnet`` keeps the
-  deformable slot and replaces SCNet by a plain 3×3 convolution, ``scnet`` the other way round. (The paper's
+  deformable slot and replaces SCNet by a plain 3×3 convolution, ``scnet`` the other way round. The paper's
   Table 3 gives the combined model fewer parameters than either module alone, which no composition of the
-  modules it describes can do; our counts rise and fall with what each module really costs.)
+  modules it describes can do; here the light rows count 2.04M (conv2d), 2.14M (decnet), 1.58M (scnet) and
+  1.68M (both) parameters.
 * Path width: the paper keeps the backbone's widths (256…2048 for ResNet-50). That makes the heavy model
-  ~180M parameters, not the 24M the paper reports, so paths are ``w_i = neck_ratio × C_i`` wide.
+  191M parameters, not the 24M the paper reports, so paths are ``w_i = neck_ratio × C_i`` wide.
 * Input: 48×48 greyscale for every DMSNet, FER2013's own size and the teacher's, so that Table 3's rows and
   the distillation pairs all see the same images.
-* ``dmsnet_light``: VGG-16-BN at width 0.23 (stage widths 32, 56, 120, 120) with full-width paths: the widest
-  VGG-16 that keeps within the paper's 100.8M multiply-accumulates at 48×48 (1.88M parameters, 100.5M MACs
-  counted by ``FlopCounterMode``). Multiply-accumulates bind long before the 5.6M-parameter budget does.
+* ``dmsnet_light``: VGG-16-BN at width 0.22 (stage widths 32, 56, 112, 112) with full-width paths: the widest
+  VGG-16 (in steps of 8 channels) that keeps within the paper's 100.8M multiply-accumulates at 48×48 whether
+  or not the deformable layers' bilinear sampling is counted: 1.68M parameters, 96.0M MACs counted by
+  ``FlopCounterMode`` + 2.3M of sampling = 98.3M (width 0.23 counts 100.5M + 2.3M). Multiply-accumulates bind
+  long before the 5.6M-parameter budget does.
 * ``dmsnet_heavy``: the full ResNet-50 (23.5M parameters on its own) with paths at 1/16 of its widths
   (16…128): 24.8M parameters, near the paper's 24M. The paper's 140.2M cannot be matched with a full
-  ResNet-50 at any square input: its own count jumps from 86M (32×32) to 188M (34×34); at 48×48 the model
-  counts 220M multiply-accumulates.
+  ResNet-50 at any square input: the body alone counts 82M multiply-accumulates at 32×32 and 179M from 33×33
+  (stride-32 rounding); at 48×48 the model counts 220M.
 * ``dmsnet_light_full``: VGG-16-BN at full width with full-width paths (the paper's layout on VGG-16).
   ``create_model("dmsnet_heavy", neck_ratio=1.0)`` builds the paper's literal heavy layout.
 """
 
 from __future__ import annotations
 
+import functools
+import operator
 from typing import Any
 
 import torch
@@ -139,13 +144,12 @@ class DMSNet(nn.Module):
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """(B, C, H, W) image → (B, D) fused multi-scale feature vector."""
-        fused = None
         paths = zip(self.backbone(x), self.rfb_in, self.encoders, self.rfb_mid, self.decoders, strict=True)
-        for stage, rfb_in, encoder, rfb_mid, decoder in paths:
-            decoded = decoder(rfb_mid(encoder(rfb_in(stage))))  # (B, D, H_i, W_i)
-            pooled = self.pool(decoded).flatten(1)  # (B, D)
-            fused = pooled if fused is None else fused + pooled
-        return fused
+        pooled = [
+            self.pool(decoder(rfb_mid(encoder(rfb_in(stage))))).flatten(1)  # (B, D) from (B, D, H_i, W_i)
+            for stage, rfb_in, encoder, rfb_mid, decoder in paths
+        ]
+        return functools.reduce(operator.add, pooled)  # (B, D)
 
     def forward_head(self, features: torch.Tensor) -> torch.Tensor:
         """(B, D) features → (B, num_classes) logits."""
@@ -155,7 +159,7 @@ class DMSNet(nn.Module):
         return self.forward_head(self.forward_features(x))
 
 
-LIGHT = {"backbone": "vgg16_bn", "width_mult": 0.23, "neck_ratio": 1.0}
+LIGHT = {"backbone": "vgg16_bn", "width_mult": 0.22, "neck_ratio": 1.0}
 LIGHT_FULL = {"backbone": "vgg16_bn", "width_mult": 1.0, "neck_ratio": 1.0}
 HEAVY = {"backbone": "resnet50", "width_mult": 1.0, "neck_ratio": 0.0625}
 IMG_SIZE = 48
@@ -171,7 +175,7 @@ def _build(
 
 @register_model(default_img_size=IMG_SIZE)
 def dmsnet_light(num_classes: int = 7, in_chans: int = 1, img_size: int | None = None, **kwargs: Any) -> DMSNet:
-    """DMSNet (Light): VGG-16-BN ×0.23, DeCNet+SCNet, 48×48 — within the paper's 5.6M params / 100.8M MACs."""
+    """DMSNet (Light): VGG-16-BN ×0.22, DeCNet+SCNet, 48×48 — within the paper's 5.6M params / 100.8M MACs."""
     return _build(LIGHT, "decnet+scnet", num_classes, in_chans, img_size, **kwargs)
 
 

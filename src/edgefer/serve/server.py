@@ -28,11 +28,6 @@ def build_server(app: FastAPI, host: str, port: int, log_level: str = "info", ma
             service.begin_shutdown()
             super().handle_exit(sig, frame)
 
-        def request_stop(self) -> None:
-            """Shut down as on a signal (for a server run in a thread, e.g. by tests)."""
-            service.begin_shutdown()
-            self.should_exit = True
-
     config = uvicorn.Config(
         app,
         host=host,

@@ -2,9 +2,10 @@
 
 No compiled operator is needed: a small convolution predicts a (dy, dx) offset for every kernel tap at every
 output position, the input is sampled at the shifted taps with bilinear ``F.grid_sample`` (ONNX ``GridSample``,
-opset ≥ 16), and the samples are mixed by one 1×1 convolution that holds the k×k kernel. A profiler therefore
-counts the same multiply-accumulates as for a plain k×k convolution; the bilinear sampling itself
-(about 4 multiply-adds per sampled value) is extra work that FLOP counters do not see.
+opset ≥ 16), and the samples are mixed by one 1×1 convolution that holds the k×k kernel. A FLOP counter
+therefore sees the same multiply-accumulates as for a plain k×k convolution (plus the offset predictor); the
+bilinear sampling (4 per sampled value) it does not see is reported by ``DeformConv2d.extra_macs``, which the
+profiler adds.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class DeformConv2d(nn.Module):
         self.padding = dilation * (kernel_size - 1) // 2 if padding is None else padding
         taps = kernel_size * kernel_size
         self.weight = nn.Parameter(torch.empty(out_channels, in_channels, kernel_size, kernel_size))
-        self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
+        self.register_parameter("bias", nn.Parameter(torch.empty(out_channels)) if bias else None)
         self.offset = nn.Conv2d(
             in_channels, 2 * taps, kernel_size, stride=stride, padding=self.padding, dilation=dilation
         )
@@ -63,6 +64,18 @@ class DeformConv2d(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return deform_conv2d(x, self.offset(x), self.weight, self.bias, self.stride, self.padding, self.dilation)
+
+    def extra_macs(self, input_shape: tuple[int, ...]) -> int:
+        """Multiply-accumulates of the bilinear sampling, which FLOP counters do not see (4 per sampled value).
+
+        The offset predictor and the 1×1 mixing are convolutions, which they do count.
+        """
+        batch, channels, height, width = input_shape
+        out_h, out_w = (
+            (size + 2 * self.padding - self.dilation * (self.kernel_size - 1) - 1) // self.stride + 1
+            for size in (height, width)
+        )
+        return 4 * batch * channels * self.kernel_size**2 * out_h * out_w
 
     def extra_repr(self) -> str:
         return (
