@@ -2,7 +2,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import write_image
+from datagen import write_image
 
 from edgefer.cli.main import main
 from edgefer.data import audit_samples, clean_samples, read_dataset, read_manifest

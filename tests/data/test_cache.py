@@ -3,7 +3,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import write_image
+from datagen import write_image
 
 from edgefer.data import DataWarning, Sample, load_arrays, load_cached, parallel, read_dataset
 from edgefer.data.cache import cache_key

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import write_fer_csv, write_image
+from datagen import write_fer_csv, write_image
 
 from edgefer.data import DATASETS, DataWarning, detect_dataset, parse_data_spec, read_dataset
 from edgefer.errors import DatasetError

@@ -78,3 +78,9 @@ def test_dlib_without_its_extra_names_the_install_command():
 def test_mediapipe_without_its_extra_names_the_install_command():
     with pytest.raises(MissingExtraError, match=r"pip install 'edgefer\[mediapipe\]'"):
         create_detector("mediapipe")
+
+
+def test_dlib_finds_the_face_in_the_sample_photo(sample_bgr):
+    pytest.importorskip("dlib", reason="the dlib extra is not installed")
+    (detection,) = create_detector("dlib").detect(sample_bgr)
+    assert iou(detection.box, SAMPLE_FACE_BOX) > 0.5

@@ -98,13 +98,13 @@ class HCMTMM(nn.Module):
 
     def forward_features(self, x: Tensor) -> Tensor:
         """Image (B, C, H, W) → the hidden layer of the head (B, hidden), the vector that distillation matches."""
-        x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 2)  # (B, W, H/4, W/4)
-        x = F.max_pool2d(F.relu(self.bn2(self.conv2(x)) + x), 2)  # (B, W, H/8, W/8)
-        x = grid_pool(x, self.grid)  # (B, W, G, G)
-        tokens = x.flatten(2).transpose(1, 2)  # (B, G*G, W)
+        x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 2)  # (B, width, H/4, W/4)
+        x = F.max_pool2d(F.relu(self.bn2(self.conv2(x)) + x), 2)  # (B, width, H/8, W/8)
+        x = grid_pool(x, self.grid)  # (B, width, G, G)
+        tokens = x.flatten(2).transpose(1, 2)  # (B, G*G, width)
         if self.pos_embed is not None:
-            tokens = tokens + self.pos_embed  # (B, G*G, W)
-        tokens = self.mixer(tokens)  # (B, G*G, W)
+            tokens = tokens + self.pos_embed  # (B, G*G, width)
+        tokens = self.mixer(tokens)  # (B, G*G, width)
         return F.relu(self.fc1(tokens.flatten(1)))  # (B, hidden)
 
     def forward_head(self, features: Tensor) -> Tensor:

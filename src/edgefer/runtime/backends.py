@@ -73,12 +73,16 @@ class OnnxBackend:
 
     name = "onnxruntime"
 
-    def __init__(self, model: str | Path | bytes, label: str = "") -> None:
+    def __init__(self, model: str | Path | bytes, label: str = "", threads: int = 1) -> None:
         import onnxruntime as ort
 
         label = label or str(model)
         options = ort.SessionOptions()
         options.log_severity_level = 3
+        # One thread by default: the pipeline's stages (decode, detect, classify) already share the cores, and a
+        # 48×48 model ran as fast on 1 thread as on 2 here (0.33 vs 0.36 ms median) for half the CPU time.
+        options.intra_op_num_threads = threads
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in ort.get_available_providers()]
         source = model if isinstance(model, bytes) else str(model)
         if not isinstance(model, bytes) and not Path(model).is_file():

@@ -34,6 +34,10 @@ class MambaConfig:
     dt_min: float = 0.001
     dt_max: float = 0.1
 
+    def __post_init__(self) -> None:
+        if self.d_conv < 2:
+            raise ValueError(f"d_conv must be at least 2 (a causal conv over the past), got {self.d_conv}")
+
     @property
     def d_inner(self) -> int:
         return self.expand * self.d_model
@@ -87,10 +91,9 @@ class MambaMixer(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         cfg = self.config
-        length = x.shape[1]
         xz = self.in_proj(x)  # (B, L, 2*ED)
         x, z = xz.chunk(2, dim=-1)  # (B, L, ED), (B, L, ED)
-        x = self.conv1d(x.transpose(1, 2))[:, :, :length]  # (B, ED, L): causal, the right padding cut off
+        x = self.conv1d(x.transpose(1, 2))[:, :, : 1 - cfg.d_conv]  # (B, ED, L): causal, right padding cut off
         x = F.silu(x.transpose(1, 2))  # (B, L, ED)
         dbc = self.x_proj(x)  # (B, L, R + 2N)
         delta, B, C = torch.split(dbc, [cfg.rank, cfg.d_state, cfg.d_state], dim=-1)  # (B, L, R), (B, L, N) x2

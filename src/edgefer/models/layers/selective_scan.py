@@ -55,9 +55,8 @@ def selective_scan_ref(x: Tensor, delta: Tensor, A_log: Tensor, B: Tensor, C: Te
 
 def _shift(t: Tensor, steps: int, fill: float) -> Tensor:
     """t shifted ``steps`` positions later along dim 1, the first ``steps`` filled with ``fill``."""
-    length = t.shape[1]
     padded = F.pad(t, (0, 0, 0, 0, steps, 0), value=fill)  # (B, L + steps, ED, N)
-    return padded[:, :length]  # (B, L, ED, N)
+    return padded[:, :-steps]  # (B, L, ED, N): a constant slice end, no shape arithmetic in the exported graph
 
 
 def parallel_scan(A_bar: Tensor, u: Tensor) -> Tensor:
