@@ -21,12 +21,12 @@ The two ways of preparing a crop:
 
 Latency (``time_per_face``, the same function ``compare_fer.py`` uses for edgefer): one face per call, one thread
 (``TF_NUM_INTRAOP_THREADS=1``, ``TF_NUM_INTEROP_THREADS=1``, TFLite ``num_threads=1``), ``--warmup`` untimed calls,
-then ``--runs`` timed ones cycling over the latency crops; ``model`` times the model call on a prepared input
-(fer's Keras call is the eager ``model(x)`` that ``FER._classify_emotions`` makes; ``keras_compiled`` times the
-same model through Keras' compiled ``predict_on_batch``, which fer does not use but a user could; the TFLite call
-is ``set_tensor`` + ``invoke`` + ``get_tensor``), ``crop`` times uint8 crop → probabilities (pipeline preparation
-+ model). Wall-clock medians move with the machine's load; process CPU time much less. fer itself does not set
-a TFLite thread count; here it is pinned to 1 so that both tools use one thread.
+then ``--runs`` timed ones (fewer, at least 20, once 15 s have passed) cycling over the latency crops; ``model``
+times the model call on a prepared input (fer's Keras call is the eager ``model(x)`` that ``FER._classify_emotions``
+makes; ``keras_compiled`` times the same model through Keras' compiled ``predict_on_batch``, which fer does not use
+but a user could; the TFLite call is ``set_tensor`` + ``invoke`` + ``get_tensor``), ``crop`` times uint8 crop →
+probabilities (pipeline preparation + model). Wall-clock medians move with the machine's load; process CPU time much
+less. fer itself does not set a TFLite thread count; here it is pinned to 1 so that both tools use one thread.
 
 This file imports nothing from edgefer and only NumPy at module level, so that ``compare_fer.py`` can import
 ``time_per_face`` from it in edgefer's environment.
@@ -51,28 +51,40 @@ MODELS: tuple[str, ...] = ("keras", "tflite_int8")
 CHECK_IMAGES = 16  # images compared against FER.detect_emotions
 
 
-def time_per_face(call: Callable[[np.ndarray], object], faces: np.ndarray, runs: int, warmup: int) -> dict[str, Any]:
+def time_per_face(
+    call: Callable[[np.ndarray], object],
+    faces: np.ndarray,
+    runs: int,
+    warmup: int,
+    max_seconds: float = 15.0,
+    min_runs: int = 20,
+) -> dict[str, Any]:
     """Wall-clock and CPU milliseconds of ``call(face)`` over ``runs`` calls after ``warmup`` untimed ones.
 
-    Each call gets one face, cycling through ``faces`` so that no single input is timed over and over. CPU time
-    is the process's (all its threads): on a shared machine it moves far less with the load than wall time does.
+    Each call gets one face, cycling through ``faces`` so that no single input is timed over and over. Timing
+    stops early once ``max_seconds`` have passed and ``min_runs`` calls were timed (a 300 ms call need not be
+    timed 200 times); ``runs`` in the result says how many were. CPU time is the process's (all its threads):
+    on a shared machine it moves far less with the load than wall time does.
     """
     for index in range(warmup):
         call(faces[index % len(faces)])
     wall, cpu = [], []
+    deadline = time.perf_counter() + max_seconds
     for index in range(runs):
         face = faces[index % len(faces)]
         start, start_cpu = time.perf_counter(), time.process_time()
         call(face)
         wall.append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
+        if len(wall) >= min_runs and time.perf_counter() > deadline:
+            break
     wall_ms, cpu_ms = np.asarray(wall) * 1e3, np.asarray(cpu) * 1e3
     return {
         "median_ms": float(np.median(wall_ms)),
         "p90_ms": float(np.percentile(wall_ms, 90)),
         "min_ms": float(wall_ms.min()),
         "cpu_median_ms": float(np.median(cpu_ms)),
-        "runs": runs,
+        "runs": len(wall),
         "warmup": warmup,
     }
 

@@ -5,10 +5,12 @@
 
 1. Writes a 640×480 MP4 of the bundled sample's face moving across the frame (``--frames`` frames, 25 FPS).
 2. Decodes it alone (decode time per frame).
-3. Runs it end to end through ``Recognizer.stream`` (decode thread + detect + classify) and draws the
-   annotations on every frame, as ``edgefer predict --save`` does: FPS, and detect / classify / draw ms per frame.
-4. Streams synthetic frames for ``--duration`` seconds and prints the process RSS at the start and the end (the
-   issue asks for ≥ 30 minutes once: ``--duration 1800``).
+3. Times the classification of one face (batch 1): the model call, and crop + preprocessing + model.
+4. Runs the video end to end twice (the first pass warms up) through ``Recognizer.stream`` (decode thread +
+   detect thread + classify) and draws the annotations on every frame, as ``edgefer predict --save`` does: FPS,
+   CPU time per frame over all threads, and detect / classify / draw wall ms per frame.
+5. Streams synthetic frames for ``--duration`` seconds and prints the process RSS at the start, after a tenth of
+   the time and at the end (the issue asks for ≥ 30 minutes once: ``--duration 1800``).
 
 Without shipped weights, ``--model default`` falls back to a randomly initialised ``lightcnn``: speed does not
 depend on the weights' values. Timings move with the machine's load: say what else was running.
@@ -121,6 +123,26 @@ def end_to_end(recognizer: Recognizer, path: Path) -> None:
         print(f"  {stage:9} {seconds / frames * 1000:6.2f} ms/frame wall (in the pipeline)")
 
 
+def per_face_latency(recognizer: Recognizer, runs: int = 200) -> None:
+    """Median and p90 of classifying one face: the model call alone, and crop + preprocessing + model."""
+    frame = next(face_frames(1))
+    detections = recognizer.detect(frame)
+    batch = recognizer.backend.preprocess.apply(np.zeros((1, *recognizer.backend.preprocess.image_size), np.uint8))
+    for name, call in (
+        ("model call", lambda: recognizer.backend(batch)),
+        ("crop + preprocess + model", lambda: recognizer.classify(frame, detections)),
+    ):
+        for _ in range(20):
+            call()
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            call()
+            times.append(time.perf_counter() - start)
+        median, p90 = np.percentile(times, [50, 90]) * 1000
+        print(f"one face, {name}: median {median:.3f} ms, p90 {p90:.3f} ms ({runs} runs)")
+
+
 def long_stream(recognizer: Recognizer, duration: float) -> None:
     frames = list(face_frames(250))  # cycled, so the stream never ends early and costs no decoding
 
@@ -171,6 +193,7 @@ def main() -> None:
             f"detector {args.detector} every {args.detect_every} frames at {args.detect_width} px wide"
         )
         print(f"decode alone: {decode_ms(video):.2f} ms/frame (640×480 MP4)")
+        per_face_latency(recognizer)
         end_to_end(recognizer, video)  # warm-up pass: first-call costs of OpenCV and the backend
         end_to_end(recognizer, video)
         if args.duration > 0:

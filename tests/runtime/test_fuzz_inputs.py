@@ -10,7 +10,7 @@ from hypothesis.extra import numpy as hnp
 from edgefer.errors import ImageError
 from edgefer.runtime.images import decode_image
 
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def _encoded(extension: str) -> bytes:

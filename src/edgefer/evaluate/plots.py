@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 
 def plot_confusion_matrix(
@@ -77,7 +77,7 @@ def plot_training_curves(history: Sequence[dict], path: str | Path, title: str |
             axes.axvline(epochs[best], color="grey", linestyle=":", label=f"best val acc (epoch {epochs[best]})")
         axes.set_title(label)
         axes.legend()
-    acc_axes.yaxis.set_major_formatter(lambda value, _: f"{100 * value:.0f}%")
+    acc_axes.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
     lr = _column(history, "lr")
     lr_axes.plot(epochs, lr, "-", color="tab:green")
     if all(value > 0 for value in lr if not math.isnan(value)):

@@ -50,8 +50,9 @@ def _read_recipe(path: Path) -> dict[str, Any]:
     except (OSError, ValueError, yaml.YAMLError) as error:
         raise ModelError(f"recipe {str(path)!r} cannot be read ({type(error).__name__}); reinstall edgefer") from None
     if not isinstance(recipe, dict) or not isinstance(recipe.get("sha256"), str):
-        raise ModelError(f"recipe {str(path)!r} has no 'sha256' string (quote it in YAML) of its weights file; "
-                         "reinstall edgefer")
+        raise ModelError(
+            f"recipe {str(path)!r} has no 'sha256' string (quote it in YAML) of its weights file; reinstall edgefer"
+        )
     return recipe
 
 
