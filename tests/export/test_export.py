@@ -18,6 +18,7 @@ from edgefer.labels import EMOTIONS
 from edgefer.models import create_model, save_weights
 
 TINY_MODELS = ("lightcnn", "hcmtmm_baseline", "hcmtmm")
+FER2013 = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "fer2013"
 
 
 def _inputs(model, count: int, seed: int) -> np.ndarray:
@@ -119,12 +120,26 @@ def test_cli_rejects_a_file_that_is_not_weights(tmp_path, capsys):
     assert "not a PyTorch file" in capsys.readouterr().err
 
 
-def test_tflite_micro_runs_the_int8_model_and_reports_flash_and_arena(tmp_path):
+def _fer2013_faces(model, split: str, count: int) -> np.ndarray:
+    """``count`` real FER2013 faces of one official split, preprocessed for ``model``."""
+    from edgefer.data import load_arrays, read_dataset
+
+    samples = [sample for sample in read_dataset("fer2013", FER2013) if sample.split == split]
+    chosen = [samples[i] for i in np.random.default_rng(0).permutation(len(samples))[:count]]
+    images, _ = load_arrays(chosen, model.preprocess.image_size)
+    return model.preprocess.apply(images)
+
+
+@pytest.mark.shared_data
+def test_tflite_micro_runs_the_int8_model_on_real_faces_and_reports_flash_and_arena(tmp_path):
     pytest.importorskip("litert_torch", reason="the mcu extra (pip install 'edgefer[mcu]') is not installed")
     pytest.importorskip("tflite_micro", reason="the mcu extra (pip install 'edgefer[mcu]') is not installed")
+    if not FER2013.is_dir():
+        pytest.skip(f"{FER2013} is absent")
     torch.manual_seed(0)
     model = create_model("lightcnn").eval()
-    inputs = ExportInputs(calibration=_inputs(model, 32, seed=0), check=_inputs(model, 16, seed=1))
+    calibration, check = _fer2013_faces(model, "Training", 64), _fer2013_faces(model, "PrivateTest", 64)
+    inputs = ExportInputs(calibration=calibration, check=check, check_name="64 FER2013 PrivateTest faces")
     result = export_model(model, "mcu", tmp_path / "mcu", int8=False, inputs=inputs)
     row = result.rows[-1]
     print("lightcnn TFLite Micro:", {key: row[key] for key in ("flash_bytes", "arena_bytes", "top1_agreement")})
