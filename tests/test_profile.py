@@ -155,9 +155,13 @@ def test_markdown_has_the_papers_table_shapes(tiny_profile):
 
 
 def test_markdown_dmsnet_rows_cite_the_paper(tiny_profile):
-    text = format_markdown([dataclasses.replace(tiny_profile, model="dmsnet_light")])
+    torch_only = [r for r in tiny_profile.latencies if r.backend == "pytorch"]
+    unexported = dataclasses.replace(tiny_profile, model="dmsnet_x", onnx_error="E: no", latencies=torch_only)
+    text = format_markdown([dataclasses.replace(tiny_profile, model="dmsnet_light"), unexported])
     assert "| Modules | Input | # Params (M) | MACs (M) |" in text
     assert "| 5.6 | 100.8 | 30 | DMSNet Table 3: DeCNet + SCNet |" in text
+    assert "| – | – | – | – |" in text  # a DMSNet variant the paper gives no row for
+    assert "export failed" in text and "- dmsnet_x: E: no" in text
 
 
 def test_cli_unknown_model_exits_2_with_close_matches(tiny_name, capsys):

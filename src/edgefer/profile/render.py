@@ -177,7 +177,11 @@ def _dmsnet_table(profiles: list[ModelProfile], all_threads: int) -> list[str]:
     rows = []
     for p in profiles:
         claim = DMSNET.get(p.model)
-        paper = [f"{claim.params_m:.1f}", f"{claim.flops_m:.1f}", f"{claim.fps:.0f}", f"{claim.source}: {claim.row}"]
+        paper = (
+            [f"{claim.params_m:.1f}", f"{claim.flops_m:.1f}", f"{claim.fps:.0f}", f"{claim.source}: {claim.row}"]
+            if claim
+            else ["–"] * 4
+        )
         rows.append(
             [
                 p.model,
@@ -185,7 +189,7 @@ def _dmsnet_table(profiles: list[ModelProfile], all_threads: int) -> list[str]:
                 f"{p.parameters / 1e6:.2f}",
                 f"{p.macs.total / 1e6:.1f}",
                 _fps(p, all_threads),
-                *(paper if claim else ["–"] * 4),
+                *paper,
             ]
         )
     return out + _table(
