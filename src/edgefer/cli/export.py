@@ -1,8 +1,10 @@
-"""``edgefer export``: trained weights → ONNX, int8 ONNX, int8 TFLite or a microcontroller firmware folder.
+"""``edgefer export``: trained weights → ONNX, int8 ONNX, int8 TFLite, a microcontroller firmware folder or ESP-DL.
 
     edgefer export --weights runs/hcmtmm/best.pt --format onnx --int8 --calib fer2013=../shared/datasets/fer2013 \\
         --eval fer2013=../shared/datasets/fer2013 --eval-split PrivateTest
     edgefer export --weights runs/hcmtmm/best.pt --format mcu --calib fer2013=../shared/datasets/fer2013
+    edgefer export --weights runs/lightcnn/best.pt --format espdl --target esp32 \\
+        --calib fer2013=../shared/datasets/fer2013
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-FORMATS = ("onnx", "tflite", "mcu")
+FORMATS = ("onnx", "tflite", "mcu", "espdl")
+ESPDL_TARGETS = ("esp32s3", "esp32")  # edgefer.export.espdl.TARGETS, without importing torch
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,11 +22,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="export trained weights for deployment (ONNX, int8, TFLite Micro, ESP32 firmware)",
         description="Export trained weights: onnx (optionally --int8, static quantisation with ONNX Runtime), "
         "tflite (full-integer int8, needs `pip install 'edgefer[mcu]'`) or mcu (the tflite model as a C array with "
-        "model_info.h and an ESP32-CAM ESP-IDF project). Each artefact is checked against PyTorch; int8 formats "
-        "report top-1 agreement, the accuracy delta on --eval data, flash and tensor-arena bytes.",
+        "model_info.h and an ESP32-CAM ESP-IDF project) or espdl (int8 .espdl for ESP-DL on --target, needs "
+        "`pip install 'edgefer[espdl]'`). Each artefact is checked against PyTorch; int8 formats report top-1 "
+        "agreement, the accuracy delta on --eval data, flash and (TFLite Micro) tensor-arena bytes.",
     )
     parser.add_argument("--weights", required=True, metavar="W.pt", help="weights file written by edgefer train")
     parser.add_argument("--format", choices=FORMATS, default="onnx", help="export format (default: onnx)")
+    parser.add_argument(
+        "--target", choices=ESPDL_TARGETS, default="esp32s3", help="chip of --format espdl (default: esp32s3)"
+    )
     parser.add_argument("--int8", action="store_true", help="also write a statically quantised int8 ONNX model")
     parser.add_argument("--calib", metavar="NAME=PATH", help="data set whose training split calibrates int8")
     parser.add_argument("--calib-count", type=int, default=300, help="calibration images (default: 300)")
@@ -55,12 +62,15 @@ def run(args: argparse.Namespace) -> int:
     if args.eval:
         inputs.check, inputs.check_labels, inputs.check_name = _evaluation(model, args.eval, args.eval_split, args)
     out_dir = args.out or Path("runs") / "export" / f"{Path(args.weights).stem}-{args.format}"
-    result = export_model(model, args.format, out_dir, args.int8, inputs, force=args.force)
+    result = export_model(model, args.format, out_dir, args.int8, inputs, force=args.force, target=args.target)
     if args.json:
         print(json.dumps({"out_dir": str(result.out_dir), "rows": result.rows}))
         return 0
     print(f"{model.model_name} exported to {result.out_dir} (checked on {inputs.check_name})")
     print(_table(result.rows))
+    for row in result.rows:
+        if row.get("note"):
+            print(f"{row['artefact']}: {row['note']}")
     return 0
 
 
@@ -85,8 +95,8 @@ def _evaluation(model, spec: str, split: str, args: argparse.Namespace):
 
     from edgefer.data import load_arrays, parse_data_spec, read_dataset
     from edgefer.data.selection import default_protocol, select_split
-    from edgefer.evaluate.evaluator import model_classes
     from edgefer.labels import EMOTIONS_WITH_CONTEMPT
+    from edgefer.models.weights import model_classes
 
     name, root = parse_data_spec(spec)
     samples = read_dataset(name, root)
@@ -104,7 +114,7 @@ def _evaluation(model, spec: str, split: str, args: argparse.Namespace):
 
 def _table(rows: list[dict]) -> str:
     header = ["artefact", "size KB", "latency ms (1 thread)", "top-1 agree", "max |Δlogit|", "accuracy", "Δ pp"]
-    has_micro = any("arena_bytes" in row for row in rows)
+    has_micro = any("flash_bytes" in row for row in rows)
     if has_micro:
         header += ["flash KB", "arena KB"]
     lines = [" | ".join(header), " | ".join("---" for _ in header)]

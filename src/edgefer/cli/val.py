@@ -54,9 +54,10 @@ def run(args: argparse.Namespace) -> int:
 
     from edgefer.data import load_arrays, parse_data_spec, read_dataset
     from edgefer.errors import ConfigError
-    from edgefer.evaluate.evaluator import evaluate_arrays, model_classes
+    from edgefer.evaluate.evaluator import evaluate_arrays
     from edgefer.evaluate.report import format_table, write_report
     from edgefer.models import load_weights
+    from edgefer.models.weights import model_classes
 
     if args.batch_size < 1:
         raise ConfigError(f"--batch-size must be at least 1, got {args.batch_size}")

@@ -13,11 +13,7 @@ from edgefer.evaluate.classes import match_classes
 from edgefer.evaluate.inference import predict_probs
 from edgefer.evaluate.metrics import classification_report
 from edgefer.labels import EMOTIONS_WITH_CONTEMPT
-
-
-def model_classes(model: nn.Module) -> tuple[str, ...]:
-    """The class names of a model's outputs: stored with its weights, else the canonical order."""
-    return tuple(getattr(model, "classes", EMOTIONS_WITH_CONTEMPT[: model.num_classes]))
+from edgefer.models.weights import model_classes
 
 
 def evaluate_arrays(

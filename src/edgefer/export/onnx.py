@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
+import warnings
 from pathlib import Path
 
 import onnx
 import torch
 from torch import nn
 
-from edgefer.labels import EMOTIONS
+from edgefer.models.weights import model_classes
 
 DEFAULT_OPSET = 17
 
@@ -26,24 +28,28 @@ def export_onnx(model: nn.Module, path: str | Path, opset: int = DEFAULT_OPSET) 
     dummy = torch.zeros(1, channels, height, width)
     was_training = model.training
     model.eval()
+    buffer = io.BytesIO()
     try:
-        torch.onnx.export(
-            model,
-            (dummy,),
-            str(path),
-            dynamo=False,
-            opset_version=opset,
-            input_names=["image"],
-            output_names=["logits"],
-            dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}},
-        )
+        with warnings.catch_warnings():
+            # Exported graphs have a fixed spatial size: the tracer's warnings about Python ints are expected.
+            warnings.simplefilter("ignore", torch.jit.TracerWarning)
+            torch.onnx.export(
+                model,
+                (dummy,),
+                buffer,
+                dynamo=False,
+                opset_version=opset,
+                input_names=["image"],
+                output_names=["logits"],
+                dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}},
+            )
     finally:
         model.train(was_training)
-    proto = onnx.load(str(path))
+    proto = onnx.load_from_string(buffer.getvalue())
     metadata = {
         "edgefer_model": model.model_name,
         "edgefer_preprocess": json.dumps(model.preprocess.to_dict()),
-        "edgefer_classes": json.dumps(list(getattr(model, "classes", EMOTIONS[: model.num_classes]))),
+        "edgefer_classes": json.dumps(list(model_classes(model))),
     }
     for key, value in metadata.items():
         entry = proto.metadata_props.add()

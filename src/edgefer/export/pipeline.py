@@ -1,5 +1,6 @@
-"""`edgefer export` end to end: weights → ONNX / int8 ONNX / int8 TFLite / microcontroller package, each checked
-against the PyTorch model, with sizes, latency, agreement and (given labelled data) the accuracy cost of int8.
+"""`edgefer export` end to end: weights → ONNX / int8 ONNX / int8 TFLite / microcontroller package / int8 ESP-DL,
+each checked against the PyTorch model, with sizes, latency, agreement and (given labelled data) the accuracy cost
+of int8.
 
 Everything is written into a scratch folder beside the output and moved into place only when it all succeeded, so
 a failed export leaves nothing half-written.
@@ -21,7 +22,7 @@ from edgefer.errors import ExportError
 from edgefer.export.onnx import export_onnx
 from edgefer.export.verify import agreement, onnx_logits, onnx_session, torch_logits
 
-FORMATS: tuple[str, ...] = ("onnx", "tflite", "mcu")
+FORMATS: tuple[str, ...] = ("onnx", "tflite", "mcu", "espdl")
 LATENCY_RUNS = 50
 
 
@@ -43,12 +44,18 @@ class ExportResult:
 
 
 def export_model(
-    model: nn.Module, fmt: str, out_dir: Path, int8: bool, inputs: ExportInputs, force: bool = False
+    model: nn.Module,
+    fmt: str,
+    out_dir: Path,
+    int8: bool,
+    inputs: ExportInputs,
+    force: bool = False,
+    target: str = "esp32s3",
 ) -> ExportResult:
-    """Export ``model`` to ``fmt`` into ``out_dir`` and measure each artefact."""
+    """Export ``model`` to ``fmt`` into ``out_dir`` and measure each artefact (``target``: the chip of ``espdl``)."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    needs_calibration = int8 or fmt in ("tflite", "mcu")
+    needs_calibration = int8 or fmt in ("tflite", "mcu", "espdl")
     if needs_calibration and inputs.calibration is None:
         raise ExportError(
             "int8 export needs calibration images: pass --calib NAME=PATH (e.g. --calib fer2013=path/to/fer2013)"
@@ -64,6 +71,8 @@ def export_model(
         _reference_row(result, model, reference, inputs)
         if fmt == "onnx":
             _export_onnx(result, model, scratch, int8, inputs, check, reference)
+        elif fmt == "espdl":
+            _export_espdl(result, model, scratch, target, inputs, check, reference)
         else:
             _export_tflite(result, model, scratch, fmt, inputs, check, reference)
         if out_dir.exists():
@@ -165,8 +174,8 @@ def _export_tflite(
     row.update({"flash_bytes": run.flash_bytes, "arena_bytes": run.arena_bytes})
     result.rows.append(row)
     if fmt == "mcu":
-        from edgefer.evaluate.evaluator import model_classes
         from edgefer.export.mcu_package import ModelFacts, tflite_operators, write_mcu_package
+        from edgefer.models.weights import model_classes
 
         facts = ModelFacts(
             name=model.model_name,
@@ -177,3 +186,24 @@ def _export_tflite(
             operators=tflite_operators(tflite_path),
         )
         result.files["mcu"] = write_mcu_package(tflite_path, scratch / "firmware", facts, run)
+
+
+def _export_espdl(
+    result: ExportResult,
+    model: nn.Module,
+    scratch: Path,
+    target: str,
+    inputs: ExportInputs,
+    check: np.ndarray,
+    reference: np.ndarray,
+) -> None:
+    from edgefer.export.espdl import export_espdl
+
+    export = export_espdl(model, inputs.calibration, scratch / f"model_{target}.espdl", target, check)
+    result.files["espdl"] = export.path
+    row = _row(f"ESP-DL int8 ({target}, esp-ppq simulation)", export.path, export.logits, reference, inputs)
+    row.update({"flash_bytes": export.flash_bytes, "float_operators": export.float_operators})
+    row["note"] = "esp-ppq reports no RAM figure; top-1 agreement is from its PC simulation of the int8 graph"
+    if export.float_operators:
+        row["note"] += f"; left in float: {', '.join(export.float_operators)}"
+    result.rows.append(row)

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from edgefer.errors import ModelError
-from edgefer.labels import EMOTIONS
+from edgefer.labels import EMOTIONS, EMOTIONS_WITH_CONTEMPT
 from edgefer.models.registry import Preprocess, create_model
 
 FORMAT = "edgefer-weights/1"
@@ -23,6 +23,11 @@ def sha256_of(path: str | Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def model_classes(model: nn.Module) -> tuple[str, ...]:
+    """The class names of a model's outputs: stored with its weights, else the canonical order."""
+    return tuple(getattr(model, "classes", EMOTIONS_WITH_CONTEMPT[: model.num_classes]))
 
 
 def save_weights(
@@ -50,19 +55,26 @@ def read_weights_file(path: str | Path, expected_sha256: str | None = None) -> d
     """The raw payload of a weight file, after checking that it exists, is ours and (optionally) its hash."""
     path = Path(path)
     if not path.is_file():
-        raise ModelError(f"weights file {str(path)!r} does not exist; give the path of a .pt file written by "
-                         "`edgefer train`")
+        raise ModelError(
+            f"weights file {str(path)!r} does not exist; give the path of a .pt file written by `edgefer train`"
+        )
     if expected_sha256 is not None and sha256_of(path) != expected_sha256:
-        raise ModelError(f"weights file {str(path)!r} does not match its recorded sha256; the file is corrupt "
-                         "or was replaced: reinstall edgefer or re-run the training command in its recipe")
+        raise ModelError(
+            f"weights file {str(path)!r} does not match its recorded sha256; the file is corrupt "
+            "or was replaced: reinstall edgefer or re-run the training command in its recipe"
+        )
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types for a bad file
-        raise ModelError(f"cannot read weights file {str(path)!r} ({type(error).__name__}); it is not a "
-                         "PyTorch file written by edgefer") from None
+        raise ModelError(
+            f"cannot read weights file {str(path)!r} ({type(error).__name__}); it is not a "
+            "PyTorch file written by edgefer"
+        ) from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ModelError(f"{str(path)!r} is not an edgefer weights file (format {FORMAT!r}); export weights "
-                         "with `edgefer train`, or load a raw state_dict into create_model(...) yourself")
+        raise ModelError(
+            f"{str(path)!r} is not an edgefer weights file (format {FORMAT!r}); export weights "
+            "with `edgefer train`, or load a raw state_dict into create_model(...) yourself"
+        )
     return payload
 
 
@@ -73,8 +85,9 @@ def load_weights(path: str | Path, expected_sha256: str | None = None) -> nn.Mod
     try:
         model.load_state_dict(payload["state_dict"])
     except RuntimeError as error:
-        raise ModelError(f"weights in {str(path)!r} do not fit model {payload['model']!r}: "
-                         f"{str(error).splitlines()[0]}") from None
+        raise ModelError(
+            f"weights in {str(path)!r} do not fit model {payload['model']!r}: {str(error).splitlines()[0]}"
+        ) from None
     model.preprocess = Preprocess.from_dict(payload["preprocess"])
     model.classes = tuple(payload["classes"])
     model.weights_meta = payload["meta"]
