@@ -79,6 +79,7 @@ from edgefer.export.onnx import export_onnx
 from edgefer.export.quantize import quantize_int8
 from edgefer.labels import EMOTIONS_WITH_CONTEMPT
 from edgefer.models import load_weights
+from edgefer.models.weights import sha256_of
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -129,7 +130,9 @@ class Row:
     scores: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def _subset(images: np.ndarray, labels: np.ndarray, limit: int | None, rng: np.random.Generator) -> tuple:
+def _subset(
+    images: np.ndarray, labels: np.ndarray, limit: int | None, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     if limit is None or limit >= len(images):
         return np.ascontiguousarray(images), np.asarray(labels)
     keep = np.sort(rng.choice(len(images), size=limit, replace=False))
@@ -259,7 +262,9 @@ def run_edgefer(
         session = _ort_session(path)
         input_name = session.get_inputs()[0].name
 
-        def ort_call(inputs: np.ndarray, session: ort.InferenceSession = session, input_name: str = input_name):
+        def ort_call(
+            inputs: np.ndarray, session: ort.InferenceSession = session, input_name: str = input_name
+        ) -> np.ndarray:
             return _softmax(session.run(None, {input_name: inputs})[0])
 
         row = Row("edgefer", name, runtime, classes=classes)
@@ -338,14 +343,15 @@ def print_report(
 
 def resolve_weights(argument: str | None) -> tuple[torch.nn.Module, str]:
     if argument is not None:
-        return load_weights(argument), argument
+        return load_weights(argument), f"{argument} (sha256 {sha256_of(argument)[:12]})"
     try:
         from edgefer.weights import shipped_weights
 
         shipped = shipped_weights("default")
     except EdgeferError as error:
         raise SystemExit(f"--weights is required: {error}") from None
-    return load_weights(shipped.path, shipped.sha256), f"shipped default ({shipped.name})"
+    label = f"shipped default {shipped.name} (sha256 {shipped.sha256[:12]})"
+    return load_weights(shipped.path, shipped.sha256), label
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -450,6 +456,14 @@ def main(argv: list[str] | None = None) -> None:
         f"accuracy {100 * edge_acc:.2f} % vs {100 * fer_acc:.2f} % (fer's better crop preparation): "
         + ("met." if fer_int8["median_ms"] >= 2 * best[1]["crop"]["median_ms"] and edge_acc > fer_acc else "not met.")
     )
+    fp32_row = next(r for r in edge_rows if r.runtime == "ONNX Runtime fp32")
+    for row in edge_rows:
+        lost = fp32_row.scores[faces[0].name]["accuracy"] - row.scores[faces[0].name]["accuracy"]
+        if lost > 0.02:
+            notes.append(
+                f"Warning: edgefer {row.runtime} is {100 * lost:.1f} pp less accurate than fp32 on "
+                f"{DATASET_TITLES[faces[0].name]}: the quantisation (edgefer.export.quantize) loses accuracy."
+            )
     notes.append(
         "fer's mini-Xception was selected on a validation set that includes PrivateTest (see this script's "
         "docstring); edgefer's models never see PrivateTest before this evaluation."

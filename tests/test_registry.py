@@ -13,13 +13,13 @@ def test_preprocess_resizes_normalises_and_orders_channels_first():
     np.testing.assert_allclose(batch, (1.0 - 0.5) / 0.25)
 
 
-def test_preprocess_repeats_grey_into_rgb_and_averages_rgb_into_grey():
+def test_preprocess_repeats_grey_into_rgb_and_refuses_to_guess_colour_to_grey():
     grey = np.arange(16, dtype=np.uint8).reshape(1, 4, 4)
     rgb = Preprocess((3, 4, 4), (0.0,) * 3, (1.0,) * 3).apply(grey)
     assert rgb.shape == (1, 3, 4, 4) and np.array_equal(rgb[:, 0], rgb[:, 2])
     colour = np.stack([grey[0], grey[0], grey[0]], axis=-1)[None]
-    back = Preprocess((1, 4, 4), (0.0,), (1.0,)).apply(colour)
-    np.testing.assert_allclose(back[:, 0], rgb[:, 0], atol=1e-6)
+    with pytest.raises(ValueError, match="3-channel"):
+        Preprocess((1, 4, 4), (0.0,), (1.0,)).apply(colour)
 
 
 def test_unknown_model_names_close_matches():

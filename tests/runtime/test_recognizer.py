@@ -85,3 +85,13 @@ def test_shipped_weights_are_checked_against_their_recipe(tiny_model, tmp_path, 
         Recognizer("tiny", backend="torch")
     (tmp_path / "tiny.yaml").write_text(f"sha256: {sha256_of(weights)}\n")
     assert Recognizer("default", backend="torch").classes == EMOTIONS
+
+
+def test_default_recognizer_on_the_sample_photo():
+    """The shipped default model end to end: a wrong colour order or preprocessing would show as a wrong label."""
+    if not shipped_models():
+        pytest.skip("no trained weights ship in this checkout")
+    (face,) = Recognizer().predict(SAMPLE_IMAGE)
+    assert iou(face.box, SAMPLE_FACE_BOX) > 0.8
+    assert face.scores.sum() == pytest.approx(1.0, abs=1e-5)
+    assert face.label == "happy"  # the astronaut smiles broadly

@@ -2,6 +2,10 @@
 
 Only Conv, MatMul and Gemm are quantised (QDQ format, per-channel symmetric weights): measured here, quantising
 every op made the Mamba model larger and slower, and element-wise ops gain nothing from int8 on a CPU.
+
+Weights use 7 bits (``reduce_range``): on x86 CPUs without VNNI, ONNX Runtime's int8 kernels multiply u8×s8 pairs
+with 16-bit saturating adds (onnxruntime issues #5849, #11415), which full-range weights overflow. Measured on
+FER2013 PrivateTest with the shipped lightcnn: full-range int8 lost ~16 points of accuracy, 7-bit weights <1.
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ def quantize_int8(fp32_path: str | Path, int8_path: str | Path, calibration: np.
             quant_format=QuantFormat.QDQ,
             op_types_to_quantize=list(QUANTISED_OPS),
             per_channel=True,
+            reduce_range=True,
             activation_type=QuantType.QInt8,
             weight_type=QuantType.QInt8,
             extra_options={"ActivationSymmetric": False, "WeightSymmetric": True},

@@ -42,6 +42,8 @@ class Preprocess:
     def apply(self, images: np.ndarray) -> np.ndarray:
         """uint8 greyscale (N, H', W') or (N, H', W', C) images → float32 model input (N, C, H, W).
 
+        Greyscale images are repeated into the model's channels; colour images must already have its channels.
+
         This is the one place where pixels become model input: training, evaluation, recognition and export
         calibration all call it, so a model sees the same numbers everywhere.
         """
@@ -52,12 +54,10 @@ class Preprocess:
         if images.shape[1:3] != (height, width):
             images = np.stack([_resize(image, (width, height)) for image in images])
         if images.shape[-1] != self.channels:
-            if images.shape[-1] == 1:
-                images = np.repeat(images, self.channels, axis=-1)
-            elif self.channels == 1:
-                images = images.mean(axis=-1, keepdims=True)
-            else:
+            if images.shape[-1] != 1:
+                # Colour → grey depends on the channel order, which only the caller knows (cv2.cvtColor).
                 raise ValueError(f"cannot turn {images.shape[-1]}-channel images into {self.channels} channels")
+            images = np.repeat(images, self.channels, axis=-1)
         mean = np.asarray(self.mean, np.float32)
         std = np.asarray(self.std, np.float32)
         batch = (images.astype(np.float32) / 255.0 - mean) / std  # (N, H, W, C)
