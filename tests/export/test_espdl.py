@@ -17,7 +17,8 @@ from edgefer.models import create_model
 ESP_PPQ_MODULES = ("esp_ppq", "esp_ppq.api", "esp_ppq.core", "esp_ppq.executor")
 
 
-def _inputs(model, count: int, seed: int) -> np.ndarray:
+def _inputs(model: torch.nn.Module, count: int, seed: int) -> np.ndarray:
+    """Preprocessed random 8-bit images for ``model``."""
     rng = np.random.default_rng(seed)
     return model.preprocess.apply(rng.integers(0, 256, (count, *model.preprocess.image_size), dtype=np.uint8))
 

@@ -5,8 +5,9 @@ selective SSM with input-dependent Δ, B, C and zero-order-hold discretisation �
 a residual around it all. The scan is ``selective_scan`` (parallel, loop-free); see that module for why.
 
 Deployment choices that cost nothing in accuracy:
-- softplus is written ``relu(t) + log(1 + exp(-|t|))``: exact, overflow-free, and made of ops TFLite Micro has
-  (``F.softplus`` lowers to a ``SELECT``, which it lacks);
+- softplus is written ``r + log(1 + exp(t - r - r))`` with ``r = relu(t)`` (that is, ``relu(t) + log(1 + exp(-|t|))``):
+  exact, overflow-free, and made of ops both TFLite Micro and ESP-DL have (``F.softplus`` lowers to a ``SELECT``,
+  which TFLite Micro lacks; ESP-DL has no ``Abs``);
 - B̄ uses the exact ZOH of HCMTMM Eq. 6 in a division-free form, (1 - Ā) |A|^-1 B, not Mamba's Euler shortcut.
 """
 
@@ -60,8 +61,9 @@ class RMSNorm(nn.Module):
 
 
 def softplus(t: Tensor) -> Tensor:
-    """log(1 + e^t), computed without overflow and without a select."""
-    return F.relu(t) + torch.log(1.0 + torch.exp(-t.abs()))  # same shape as t
+    """log(1 + e^t), computed without overflow, without a select and without abs (ESP-DL has no Abs)."""
+    r = F.relu(t)
+    return r + torch.log(1.0 + torch.exp(t - r - r))  # t - r - r = -|t|, same shape as t
 
 
 class MambaMixer(nn.Module):
