@@ -20,6 +20,7 @@ from torch import nn
 from edgefer.errors import ConfigError, ModelError
 from edgefer.labels import EMOTIONS
 from edgefer.models.registry import Preprocess
+from edgefer.models.weights import model_classes
 
 BACKENDS: tuple[str, ...] = ("auto", "torch", "onnxruntime")
 _ALIASES = {"onnx": "onnxruntime", "ort": "onnxruntime", "pytorch": "torch"}
@@ -39,11 +40,6 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return exp / exp.sum(axis=1, keepdims=True)
 
 
-def _model_classes(model: nn.Module) -> tuple[str, ...]:
-    classes = getattr(model, "classes", None)
-    return tuple(classes) if classes else EMOTIONS[: getattr(model, "num_classes", len(EMOTIONS))]
-
-
 class TorchBackend:
     """Eager PyTorch, on the GPU when one is asked for and present."""
 
@@ -59,7 +55,7 @@ class TorchBackend:
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
         self.preprocess: Preprocess = model.preprocess
-        self.classes = _model_classes(model)
+        self.classes = model_classes(model)
         self.name = "torch" if self.device.type == "cpu" else f"torch-{self.device.type}"
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
