@@ -141,8 +141,10 @@ def test_profile_has_every_figure(tiny_profile):
     for record in p.latencies:
         assert 0 < record.median_ms <= record.p90_ms and record.runs == 3
         expected = fraction_of_peak(p.macs.total, record.median_ms, p.peak_gflops[record.threads])
-        assert record.fraction_of_peak == pytest.approx(expected)
-    assert json.loads(json.dumps(p.to_dict()))["macs"]["total"] == p.macs.total
+        assert p.fraction_of_peak(record) == pytest.approx(expected)
+    figures = json.loads(json.dumps(p.to_dict()))
+    assert figures["macs"]["total"] == p.macs.total
+    assert figures["latencies"][0]["fraction_of_peak"] == pytest.approx(p.fraction_of_peak(p.latencies[0]))
 
 
 def test_markdown_has_the_papers_table_shapes(tiny_profile):
@@ -171,7 +173,7 @@ def test_cli_unknown_model_exits_2_with_close_matches(tiny_name, capsys):
 
 
 def test_cli_list_json_and_all_markdown(tiny_name, capsys, monkeypatch):
-    monkeypatch.setattr(report, "peak_gflops", lambda threads: 50.0)  # the real one takes 2 s per thread count
+    monkeypatch.setattr(report, "peak_gflops", lambda threads, seconds: 50.0)  # the real one takes seconds
     assert main(["bench", "--list", "--filter", NAME]) == 0
     listing = capsys.readouterr().out
     assert NAME in listing and f"{PARAMS:,}" in listing and "16×16" in listing
@@ -190,3 +192,10 @@ def test_cli_rejects_bad_options(capsys):
     assert "--img-size applies to one model" in capsys.readouterr().err
     assert main(["bench", "--model", "x", "--runs", "0"]) == 2
     assert "--runs must be a positive integer" in capsys.readouterr().err
+
+
+def test_profile_models_uses_the_best_peak_of_the_whole_run(tiny_name, monkeypatch):
+    measured = iter([10.0, 30.0, 20.0])  # before the first model, after it, after the second
+    monkeypatch.setattr(report, "peak_gflops", lambda threads, seconds: next(measured))
+    profiles = report.profile_models([tiny_name, tiny_name], (1,), runs=1, warmup=0)
+    assert [p.peak_gflops for p in profiles] == [{1: 30.0}, {1: 30.0}]

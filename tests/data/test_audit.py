@@ -22,6 +22,7 @@ def flawed_fer(tmp_path):
         "train/angry/Training_5.png": face[2],  # conflicting labels, across splits
         "test/fear/PublicTest_6.png": face[2],
         "train/neutral/Training_7.png": np.zeros((8, 8), np.uint8),  # blank
+        "train/neutral/Training_11.png": np.where(np.eye(8, dtype=bool), 0, 255).astype(np.uint8),  # a graphic
         "train/neutral/Training_8.png": face[3],
         "test/surprise/PublicTest_9.png": None,  # unique random image
     }
@@ -33,7 +34,7 @@ def flawed_fer(tmp_path):
 
 def test_audit_finds_each_planted_problem(flawed_fer):
     report = audit_samples(read_dataset("fer2013", flawed_fer)).to_json()
-    assert report["splits"] == {"Training": 6, "PublicTest": 2, "PrivateTest": 2}
+    assert report["splits"] == {"Training": 7, "PublicTest": 2, "PrivateTest": 2}
     assert report["class_counts"]["PublicTest"] == {"fear": 1, "surprise": 1}
     group_names = [sorted(i["path"].rsplit("/", 1)[1] for i in g) for g in report["duplicate_groups"]]
     assert sorted(group_names) == [
@@ -47,6 +48,7 @@ def test_audit_finds_each_planted_problem(flawed_fer):
     (conflict,) = report["conflicting_label_groups"]
     assert {i["label"] for i in conflict} == {"angry", "fear"}
     assert [b["path"].rsplit("/", 1)[1] for b in report["blank_images"]] == ["Training_7.png"]
+    assert [p["path"].rsplit("/", 1)[1] for p in report["suspected_placeholders"]] == ["Training_11.png"]
     (unreadable,) = report["unreadable_files"]
     assert unreadable["path"].endswith("PrivateTest_10.png") and "cannot decode" in unreadable["reason"]
 
@@ -61,6 +63,7 @@ def test_clean_list_drops_leaks_conflicts_and_unreadable_keeping_test_copies(fla
         "Training_7.png",
         "Training_8.png",
         "PublicTest_9.png",
+        "Training_11.png",  # suspected placeholders are reported for review, not dropped
     }
     assert "Training_7.png" not in {s.path.rsplit("/", 1)[1] for s in clean_samples(report, drop_blank=True)}
 
@@ -76,10 +79,11 @@ def test_cli_audit_json_and_clean_manifest(flawed_fer, tmp_path, capsys):
         "cross_split_duplicate_groups",
         "conflicting_label_groups",
         "blank_images",
+        "suspected_placeholders",
         "unreadable_files",
     ):
         assert key in report
-    assert len(read_manifest(out)) == 6
+    assert len(read_manifest(out)) == 7
     assert main(["data", "audit", str(out)]) == 0  # a manifest can be audited too
     text = capsys.readouterr().out
     assert "manifest at" in text and "pixel-identical groups:  1 (2 images)" in text

@@ -60,6 +60,8 @@ def test_fer2013_audit_finds_the_known_problems(fer2013):
     assert len(report["cross_split_duplicate_groups"]) == 557
     assert len(report["conflicting_label_groups"]) == 57
     assert len(report["blank_images"]) == 13
+    # "image not available" frames, warning icons, "moved or deleted" texts (34 measured with the rule in audit.py)
+    assert len(report["suspected_placeholders"]) == 34
     assert report["unreadable_files"] == []
 
 
@@ -69,3 +71,4 @@ def test_ckplus48_audit(ckplus48):
     assert report["subjects"] == 118 and report["class_counts"]["all"] == CKPLUS48_COUNTS
     # The three last frames of a sequence are near-identical, but no two images are pixel-identical.
     assert report["duplicate_groups"] == [] and report["unreadable_files"] == [] and report["blank_images"] == []
+    assert report["suspected_placeholders"] == []

@@ -83,23 +83,18 @@ def run(args: argparse.Namespace) -> int:
 
     import json
 
-    from tqdm import tqdm
-
     from edgefer.models.registry import model_entry
     from edgefer.profile.latency import available_threads
     from edgefer.profile.render import format_markdown, format_text
-    from edgefer.profile.report import measure_peaks, profile_model
+    from edgefer.profile.report import profile_models
 
     if args.model:
         model_entry(args.model)  # unknown name: ModelError with close matches, before any measurement
         names = [args.model]
     else:
         names = _names(args.filter)
-    peaks = measure_peaks(tuple(sorted({1, args.threads or available_threads()})))
-    profiles = [
-        profile_model(name, peaks, img_size=args.img_size, runs=args.runs, warmup=args.warmup)
-        for name in tqdm(names, desc="bench", disable=None if len(names) > 1 else True)
-    ]
+    thread_counts = tuple(sorted({1, args.threads or available_threads()}))
+    profiles = profile_models(names, thread_counts, img_size=args.img_size, runs=args.runs, warmup=args.warmup)
     if args.json:
         data = [p.to_dict() for p in profiles]
         print(json.dumps(data[0] if args.model else data, indent=2))

@@ -129,8 +129,11 @@ def _format_report(name: str, root: str, report: dict) -> str:
         f"  spanning splits:       {len(report['cross_split_duplicate_groups']):,}",
         f"  conflicting labels:    {len(report['conflicting_label_groups']):,}",
         f"near-blank images:       {len(report['blank_images']):,} (pixel std < {report['blank_std_threshold']})",
+        f"suspected placeholders:  {len(report['suspected_placeholders']):,} (graphics: ≥ "
+        f"{report['placeholder_flat_fraction']:.0%} of pixels one flat tone; review them by eye)",
         f"unreadable files:        {len(report['unreadable_files']):,}",
     ]
     lines += [f"  blank: {item['path']}" for item in report["blank_images"]]
+    lines += [f"  placeholder? {item['path']}" for item in report["suspected_placeholders"]]
     lines += [f"  unreadable: {item['reason']}" for item in report["unreadable_files"]]
     return "\n".join(lines)

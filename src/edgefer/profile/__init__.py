@@ -4,7 +4,7 @@ from edgefer.profile.counting import MacCount, count_macs, count_parameters, wei
 from edgefer.profile.latency import Latency, peak_gflops, time_onnxruntime, time_torch
 from edgefer.profile.memory import Footprint, peak_activation_bytes, table_v_footprint
 from edgefer.profile.render import format_markdown, format_text
-from edgefer.profile.report import LatencyRecord, ModelProfile, measure_peaks, profile_model
+from edgefer.profile.report import LatencyRecord, ModelProfile, measure_peaks, profile_model, profile_models
 
 __all__ = [
     "Footprint",
@@ -20,6 +20,7 @@ __all__ = [
     "peak_activation_bytes",
     "peak_gflops",
     "profile_model",
+    "profile_models",
     "table_v_footprint",
     "time_onnxruntime",
     "time_torch",

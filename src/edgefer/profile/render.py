@@ -38,7 +38,7 @@ def _latency_cell(profile: ModelProfile, backend: str, threads: int) -> str:
     record = profile.latency(backend, threads)
     if record is None:
         return "export failed" if backend == "onnxruntime" else "–"
-    return f"{record.median_ms:.2f} ({record.p90_ms:.2f}) · {100 * record.fraction_of_peak:.1f}%"
+    return f"{record.median_ms:.2f} ({record.p90_ms:.2f}) · {100 * profile.fraction_of_peak(record):.1f}%"
 
 
 def _shape(profile: ModelProfile) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, astuple, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from edgefer.models.registry import create_model, model_entry
 from edgefer.profile.counting import MacCount, count_macs, count_parameters, weight_bytes_fp32, weight_bytes_int8
-from edgefer.profile.latency import Latency, fraction_of_peak, peak_gflops, time_onnxruntime, time_torch
+from edgefer.profile.latency import fraction_of_peak, peak_gflops, time_onnxruntime, time_torch
 from edgefer.profile.memory import Footprint, peak_activation_bytes, table_v_footprint
 
 BACKENDS = ("pytorch", "onnxruntime")
@@ -27,7 +27,6 @@ class LatencyRecord:
     median_ms: float
     p90_ms: float
     runs: int
-    fraction_of_peak: float  # 2 × MACs / median latency / peak FLOP/s on the same number of threads
 
 
 @dataclass
@@ -49,16 +48,22 @@ class ModelProfile:
     def latency(self, backend: str, threads: int) -> LatencyRecord | None:
         return next((r for r in self.latencies if r.backend == backend and r.threads == threads), None)
 
+    def fraction_of_peak(self, record: LatencyRecord) -> float:
+        """2 × MACs / median latency / peak FLOP/s on the same number of threads."""
+        return fraction_of_peak(self.macs.total, record.median_ms, self.peak_gflops[record.threads])
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["macs"]["total"] = self.macs.total
         data["footprint"]["total_bytes"] = self.footprint.total_bytes
+        for record, entry in zip(self.latencies, data["latencies"], strict=True):
+            entry["fraction_of_peak"] = self.fraction_of_peak(record)
         return data
 
 
-def measure_peaks(thread_counts: tuple[int, ...]) -> dict[int, float]:
+def measure_peaks(thread_counts: tuple[int, ...], seconds: float = 2.0) -> dict[int, float]:
     """The machine's measured fp32 GFLOP/s for each thread count."""
-    return {threads: peak_gflops(threads) for threads in thread_counts}
+    return {threads: peak_gflops(threads, seconds=seconds) for threads in thread_counts}
 
 
 def _export(model: torch.nn.Module, directory: Path) -> tuple[Path | None, str | None]:
@@ -71,11 +76,6 @@ def _export(model: torch.nn.Module, directory: Path) -> tuple[Path | None, str |
     except Exception as error:  # a model that does not export still gets its other figures
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
         return None, f"{type(error).__name__}: {first_line[:MAX_ERROR_CHARS]}"
-
-
-def _record(backend: str, threads: int, latency: Latency, macs: MacCount, peaks: dict[int, float]) -> LatencyRecord:
-    fraction = fraction_of_peak(macs.total, latency.median_ms, peaks[threads])
-    return LatencyRecord(backend, threads, latency.median_ms, latency.p90_ms, latency.runs, fraction)
 
 
 def profile_model(
@@ -120,10 +120,33 @@ def profile_model(
         )
         for threads in thread_counts:
             torch_latency = time_torch(model, example, threads, runs, warmup)
-            profile.latencies.append(_record("pytorch", threads, torch_latency, macs, peaks))
+            profile.latencies.append(LatencyRecord("pytorch", threads, *astuple(torch_latency)))
             bar.update()
             if onnx_path is not None:
                 ort_latency = time_onnxruntime(onnx_path, example, threads, runs, warmup)
-                profile.latencies.append(_record("onnxruntime", threads, ort_latency, macs, peaks))
+                profile.latencies.append(LatencyRecord("onnxruntime", threads, *astuple(ort_latency)))
             bar.update()
     return profile
+
+
+def profile_models(
+    names: list[str],
+    thread_counts: tuple[int, ...],
+    img_size: int | None = None,
+    runs: int = 50,
+    warmup: int = 10,
+) -> list[ModelProfile]:
+    """Profile several models, measuring the machine's peak before each model and after the last.
+
+    On a shared machine a single measurement of the peak can fall in a busy moment and make every model look
+    faster than the hardware allows; the limit is the best of all measurements, which every profile then uses.
+    """
+    peaks = measure_peaks(thread_counts)
+    profiles = []
+    for name in tqdm(names, desc="bench", disable=None if len(names) > 1 else True):
+        profiles.append(profile_model(name, peaks, img_size=img_size, runs=runs, warmup=warmup))
+        again = measure_peaks(thread_counts, seconds=1.0)
+        peaks = {threads: max(peaks[threads], again[threads]) for threads in thread_counts}
+    for profile in profiles:
+        profile.peak_gflops = dict(peaks)
+    return profiles
