@@ -71,7 +71,7 @@ def test_shipped_weights_lookup(tiny_model, tmp_path):
     with pytest.raises(ModelError, match="no shipped model named 'other'"):
         shipped_weights("other", tmp_path)
     second = save_weights(tmp_path / "second.pt", tiny_model)
-    (tmp_path / "second.json").write_text(json.dumps({"sha256": sha256_of(second), "default": True}))
+    (tmp_path / "second.yaml").write_text(f"sha256: '{sha256_of(second)}'\ndefault: true\n")
     assert default_model_name(tmp_path) == "second"
 
 

@@ -1,14 +1,13 @@
 """Trained weights shipped inside the package, looked up by name. Nothing is ever downloaded.
 
 Each shipped model is a pair of files in this folder: ``<name>.pt`` (written by ``save_weights``) and its recipe
-``<name>.yaml`` or ``<name>.json``, a mapping with at least ``sha256: <hex digest of the .pt file>`` (checked on
+``<name>.yaml``, a mapping with at least ``sha256: <hex digest of the .pt file>`` (checked on
 every load) and optionally ``default: true`` to make it the model that ``"default"`` means. Without such a
 mark, ``"default"`` is the only shipped model, or the first of ``PREFERRED_DEFAULTS`` that is shipped.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,6 @@ import yaml
 from edgefer.errors import ModelError
 
 WEIGHTS_DIR = Path(__file__).resolve().parent
-RECIPE_SUFFIXES: tuple[str, ...] = (".yaml", ".yml", ".json")
 PREFERRED_DEFAULTS: tuple[str, ...] = ("lightcnn",)
 
 _NO_WEIGHTS_FIX = (
@@ -36,18 +34,15 @@ class ShippedWeights:
 
 
 def _recipe_path(name: str, folder: Path) -> Path | None:
-    for suffix in RECIPE_SUFFIXES:
-        candidate = folder / f"{name}{suffix}"
-        if candidate.is_file():
-            return candidate
-    return None
+    candidate = folder / f"{name}.yaml"
+    return candidate if candidate.is_file() else None
 
 
 def _read_recipe(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
-        recipe = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (OSError, ValueError, yaml.YAMLError) as error:
+        recipe = yaml.safe_load(text)
+    except (OSError, yaml.YAMLError) as error:
         raise ModelError(f"recipe {str(path)!r} cannot be read ({type(error).__name__}); reinstall edgefer") from None
     if not isinstance(recipe, dict) or not isinstance(recipe.get("sha256"), str):
         raise ModelError(
