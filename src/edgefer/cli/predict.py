@@ -7,6 +7,7 @@ import contextlib
 import sys
 import time
 
+from edgefer.cli.options import add_recognizer_options
 from edgefer.errors import ConfigError
 
 
@@ -24,22 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="image, folder (recursive), glob ('faces/*.jpg'), video file, camera index (0) or "
         "stream URL (default: the bundled sample photo)",
     )
-    parser.add_argument(
-        "--model",
-        default="default",
-        help="shipped model name, weights .pt or exported .onnx (default: the shipped default)",
-    )
-    parser.add_argument(
-        "--detector",
-        default="haar",
-        help="haar (default), dlib, mediapipe, none (inputs are face crops) or a YuNet .onnx path",
-    )
-    parser.add_argument(
-        "--backend",
-        default="auto",
-        choices=("auto", "torch", "onnxruntime"),
-        help="inference backend (default auto: the fastest that reproduces the model)",
-    )
+    add_recognizer_options(parser)
     parser.add_argument(
         "--save", metavar="DIR", help="write annotated images (PNG) or video (MP4) and the results file into DIR"
     )

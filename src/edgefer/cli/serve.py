@@ -6,6 +6,7 @@ import argparse
 import os
 import socket
 
+from edgefer.cli.options import add_recognizer_options
 from edgefer.errors import ConfigError
 
 TOKEN_ENV = "EDGEFER_TOKEN"
@@ -24,19 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="address to listen on (default 127.0.0.1; 0.0.0.0 makes it reachable from the network)",
     )
     parser.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
-    parser.add_argument(
-        "--model",
-        default="default",
-        help="shipped model name, weights .pt or exported .onnx (default: the shipped default)",
-    )
-    parser.add_argument(
-        "--detector",
-        default="haar",
-        help="haar (default), dlib, mediapipe, none (inputs are face crops) or a YuNet .onnx path",
-    )
-    parser.add_argument(
-        "--backend", default="auto", choices=("auto", "torch", "onnxruntime"), help="inference backend (default auto)"
-    )
+    add_recognizer_options(parser)
     parser.add_argument(
         "--source",
         metavar="SOURCE",

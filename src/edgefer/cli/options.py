@@ -1,0 +1,25 @@
+"""Command-line options shared by the modes that build a ``Recognizer`` (predict, serve)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_recognizer_options(parser: argparse.ArgumentParser) -> None:
+    """``--model``, ``--detector`` and ``--backend``: the three parts of a ``Recognizer``."""
+    parser.add_argument(
+        "--model",
+        default="default",
+        help="shipped model name, weights .pt or exported .onnx (default: the shipped default)",
+    )
+    parser.add_argument(
+        "--detector",
+        default="haar",
+        help="haar (default), dlib, mediapipe, none (inputs are face crops) or a YuNet .onnx path",
+    )
+    parser.add_argument(
+        "--backend",
+        default="auto",
+        choices=("auto", "torch", "onnxruntime"),
+        help="inference backend (default auto: the fastest that reproduces the model)",
+    )
