@@ -12,9 +12,12 @@ from torch import nn
 
 
 def onnx_session(path: str | Path, threads: int = 1) -> ort.InferenceSession:
+    """A CPU session with all graph optimisations, sequential execution and ``threads`` intra-op threads."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 

@@ -67,14 +67,9 @@ def time_torch(model: nn.Module, example: torch.Tensor, threads: int, runs: int,
 
 def time_onnxruntime(onnx_path: str | Path, example: torch.Tensor, threads: int, runs: int, warmup: int) -> Latency:
     """ONNX Runtime (CPU, all graph optimisations, sequential execution) latency on ``threads`` intra-op threads."""
-    import onnxruntime as ort
+    from edgefer.export.verify import onnx_session
 
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+    session = onnx_session(onnx_path, threads)
     feed = {session.get_inputs()[0].name: example.numpy()}
     return _time_calls(lambda: session.run(None, feed), runs, warmup)
 
