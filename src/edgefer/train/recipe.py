@@ -29,6 +29,7 @@ class ModelConfig:
     img_size: int | None = None  # None: the model's registered default
     in_chans: int = 1
     kwargs: dict[str, Any] = field(default_factory=dict)
+    init: str | None = None  # weights file to fine-tune from (see train/finetune.py); None: random initialisation
 
 
 @dataclass

@@ -27,7 +27,7 @@ from tqdm import tqdm
 from edgefer.errors import EdgeferError, ModelError
 from edgefer.evaluate.plots import plot_training_curves
 from edgefer.models.registry import create_model
-from edgefer.models.weights import save_weights
+from edgefer.models.weights import save_weights, sha256_of
 from edgefer.train.augment import augment_batch
 from edgefer.train.checkpoint import load_checkpoint, save_checkpoint
 from edgefer.train.distributed import (
@@ -38,6 +38,7 @@ from edgefer.train.distributed import (
     resolve_device,
     shard,
 )
+from edgefer.train.finetune import init_from_weights
 from edgefer.train.inputs import model_input, pixel_batch
 from edgefer.train.losses import distillation_loss, feature_projection
 from edgefer.train.recipe import Recipe
@@ -129,6 +130,9 @@ class Trainer:
             spec.name, num_classes=len(self.classes), in_chans=spec.in_chans, img_size=spec.img_size, **spec.kwargs
         ).to(self.device)
         self.model.classes = self.classes
+        if spec.init:
+            shared = init_from_weights(self.model, spec.init, self.classes)
+            self.meta["init"] = {"weights": spec.init, "sha256": sha256_of(spec.init), "shared_classes": shared}
         self.teacher = (
             Teacher.load(recipe.distill.teacher, self.classes, self.device) if recipe.distill.teacher else None
         )
