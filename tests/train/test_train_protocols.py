@@ -6,7 +6,8 @@ import pytest
 from conftest import write_ckplus48
 
 from edgefer.cli.main import main
-from edgefer.errors import ConfigError
+from edgefer.data.manifest import read_manifest, write_manifest
+from edgefer.errors import ConfigError, DatasetError
 from edgefer.models import load_weights
 from edgefer.train.run import run_recipe
 
@@ -59,6 +60,24 @@ def test_single_split_protocol_writes_into_the_run_folder_and_refuses_to_overwri
     with pytest.raises(ConfigError, match="already holds a run; continue it with --resume"):
         run_recipe(recipe, show_progress=False, figures=False)
     assert run_recipe(recipe, resume=True, show_progress=False, figures=False)["results"] == summary["results"]
+
+
+def test_train_manifest_filters_training_only(make_recipe, tmp_path):
+    root = write_ckplus48(tmp_path / "ck", subjects=5, per_class=4)
+    base = ("data.dataset=ckplus48", f"data.root={root}", "data.protocol=stratified_60_20_20", "train.epochs=1")
+    full = make_recipe(*base, "name=full")
+    run_recipe(full, show_progress=False, figures=False)
+    parts = {part: read_manifest(full.run_dir / "manifests" / f"{part}.csv") for part in ("train", "val", "test")}
+    kept = parts["train"][::2] + parts["test"][:1]  # a "clean" list: half the training images and a test image
+    write_manifest(tmp_path / "clean.csv", kept)
+    cleaned = make_recipe(*base, "name=cleaned", f"data.train_manifest={tmp_path / 'clean.csv'}")
+    run_recipe(cleaned, show_progress=False, figures=False)
+    for part in ("train", "val", "test"):
+        got = [s.path for s in read_manifest(cleaned.run_dir / "manifests" / f"{part}.csv")]
+        assert got == [s.path for s in (parts["train"][::2] if part == "train" else parts[part])]
+    write_manifest(tmp_path / "other.csv", parts["test"])
+    with pytest.raises(DatasetError, match=r"lists none of the \d+ training images"):
+        run_recipe(make_recipe(*base, "name=none", f"data.train_manifest={tmp_path / 'other.csv'}"))
 
 
 def _write_config(tmp_path: Path, **data: str) -> Path:

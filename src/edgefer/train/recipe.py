@@ -41,6 +41,9 @@ class DataConfig:
     fold: int | None = None  # None: every fold of the protocol, each trained from scratch
     seed: int = 0  # seed of the split itself, kept apart from the training seed
     classes: list[str] | None = None  # None: the classes present in the training split, in canonical order
+    # A manifest (e.g. `edgefer data audit --clean-manifest`) that training images must be listed in; val and test
+    # are never filtered, so results stay comparable with runs on the whole data set. None: train on all.
+    train_manifest: str | None = None
 
 
 @dataclass

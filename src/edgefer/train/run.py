@@ -14,6 +14,7 @@ on data neither trained on nor reported.
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 from collections.abc import Sequence
@@ -23,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from edgefer.data.cache import load_arrays
-from edgefer.data.manifest import manifest_hash, write_manifest
+from edgefer.data.manifest import manifest_hash, read_manifest, write_manifest
 from edgefer.data.readers import read_dataset
 from edgefer.data.records import Sample
 from edgefer.data.splits import fold_count, split_samples
@@ -77,6 +78,18 @@ def to_split(samples: Sequence[Sample], classes: Sequence[str], image_size: tupl
     lookup = np.full(len(EMOTIONS_WITH_CONTEMPT), -1, np.int64)
     lookup[[EMOTIONS_WITH_CONTEMPT.index(name) for name in classes]] = np.arange(len(classes))
     return ArraySplit(images, lookup[labels])
+
+
+def restrict_training(parts: dict[str, list[Sample]], manifest: str) -> dict[str, list[Sample]]:
+    """``parts`` with the training split reduced to the samples listed in ``manifest`` (val and test untouched)."""
+    listed = {os.path.realpath(sample.path) for sample in read_manifest(manifest) if sample.path}
+    train = [sample for sample in parts["train"] if sample.path and os.path.realpath(sample.path) in listed]
+    if not train:
+        raise DatasetError(
+            f"data.train_manifest {manifest!r} lists none of the {len(parts['train'])} training images; "
+            "write it from the same data set folder (edgefer data audit DATA --clean-manifest FILE)"
+        )
+    return {**parts, "train": train}
 
 
 def model_image_size(recipe: Recipe) -> tuple[int, int]:
@@ -253,6 +266,8 @@ def run_recipe(
     results = []
     for fold in folds:
         parts = split_samples(samples, recipe.data.protocol, recipe.data.seed, fold, n_folds)
+        if recipe.data.train_manifest:
+            parts = restrict_training(parts, recipe.data.train_manifest)
         out_dir = run_dir / f"fold_{fold:02d}" if count > 1 else run_dir
         results.append(
             train_fold(
