@@ -59,6 +59,16 @@ def test_val_on_an_official_split_writes_json_and_png(weights, fer_like, tmp_pat
     assert f"accuracy {100 * report['accuracy']:.2f}%" in printed and "PrivateTest" in printed
 
 
+def test_val_on_all_images_of_a_data_set(weights, fer_like, tmp_path):
+    out = tmp_path / "out"
+    assert (
+        main(["val", "--weights", str(weights), "--data", f"fer2013={fer_like}", "--split", "all", "--out", str(out)])
+        == 0
+    )
+    report = json.loads((out / "report.json").read_text())
+    assert report["n_images"] == 3 * (3 + 2 + 4) and report["data"]["split"] == "all images"
+
+
 def test_val_drops_classes_the_model_lacks_and_says_so(weights, tmp_path, capsys):
     rng = np.random.default_rng(1)
     root = tmp_path / "ck"

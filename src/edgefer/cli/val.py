@@ -11,12 +11,11 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from edgefer.data.selection import PROTOCOL_SPLITS
 from edgefer.evaluate.tta import TTA_MODES
 
 if TYPE_CHECKING:
     import torch
-
-PROTOCOL_SPLITS: tuple[str, ...] = ("train", "val", "test")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,7 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--split",
         default="test",
-        help="an official split of the data set (e.g. PrivateTest) or train/val/test of --protocol (default: test)",
+        help="an official split of the data set (e.g. PrivateTest), train/val/test of --protocol, or all "
+        "(every image, for a model trained on another data set) (default: test)",
     )
     parser.add_argument("--protocol", default="official", help="split protocol for train/val/test (default: official)")
     parser.add_argument("--fold", type=int, default=0, help="fold of a k-fold protocol (default: 0)")
@@ -53,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     import time
 
     from edgefer.data import load_arrays, parse_data_spec, read_dataset
+    from edgefer.data.selection import select_split
     from edgefer.errors import ConfigError
     from edgefer.evaluate.evaluator import evaluate_arrays
     from edgefer.evaluate.report import format_table, write_report
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     model = load_weights(args.weights).to(device)
     name, root = parse_data_spec(args.data)
     samples = read_dataset(name, root)
-    chosen, split = _select_split(samples, args)
+    chosen, split = select_split(samples, args.split, args.protocol, args.split_seed, args.fold, args.n_folds)
     images, labels = load_arrays(chosen, model.preprocess.image_size)
 
     start = time.perf_counter()
@@ -101,36 +102,6 @@ def run(args: argparse.Namespace) -> int:
     print(format_table(report))
     print(f"wrote {paths['json']} and {paths['confusion_matrix']}")
     return 0
-
-
-def _select_split(samples: list, args: argparse.Namespace) -> tuple[list, str]:
-    """The samples of ``--split``: train/val/test of ``--protocol``, else an official split name (any case)."""
-    from edgefer.data import split_samples
-    from edgefer.errors import DatasetError
-
-    if args.split in PROTOCOL_SPLITS:
-        chosen = split_samples(samples, args.protocol, args.split_seed, args.fold, args.n_folds)[args.split]
-        label = f"{args.split} of {args.protocol}"
-        if args.protocol != "official":
-            label += f" (fold {args.fold}, split seed {args.split_seed})"
-    else:
-        official = sorted({sample.split for sample in samples if sample.split})
-        by_lower = {name.lower(): name for name in official}
-        if args.split.lower() not in by_lower:
-            protocol_splits = f"{'/'.join(PROTOCOL_SPLITS)} of --protocol (e.g. --protocol subject_kfold --split test)"
-            if not official:
-                raise DatasetError(
-                    f"unknown split {args.split!r}: this data set has no official splits; use {protocol_splits}"
-                )
-            raise DatasetError(
-                f"unknown split {args.split!r}; use one of the data set's official splits ({', '.join(official)}) "
-                f"or {protocol_splits}"
-            )
-        label = by_lower[args.split.lower()]
-        chosen = [sample for sample in samples if sample.split == label]
-    if not chosen:
-        raise DatasetError(f"split {label!r} has no images; pick another --split, --protocol or --fold")
-    return chosen, label
 
 
 def _split_options(args: argparse.Namespace) -> dict:

@@ -26,9 +26,12 @@ def select_split(
 ) -> tuple[list[Sample], str]:
     """The samples of ``split`` and a label saying which they are.
 
-    ``split`` is train/val/test of ``protocol`` (with its seed and fold), or else an official split name of the
-    data set in any case (``PrivateTest``, ``privatetest``).
+    ``split`` is train/val/test of ``protocol`` (with its seed and fold), ``all`` (every sample: the test set of a
+    model that never saw this data set, as in cross-data-set testing), or else an official split name of the data
+    set in any case (``PrivateTest``, ``privatetest``).
     """
+    if split == "all":
+        return list(samples), "all images"
     if split in PROTOCOL_SPLITS:
         chosen = split_samples(list(samples), protocol, seed, fold, n_folds)[split]
         label = f"{split} of {protocol}"
@@ -38,7 +41,9 @@ def select_split(
         official = sorted({sample.split for sample in samples if sample.split})
         by_lower = {name.lower(): name for name in official}
         if split.lower() not in by_lower:
-            protocol_splits = f"{'/'.join(PROTOCOL_SPLITS)} of a protocol (e.g. --protocol subject_kfold --split test)"
+            protocol_splits = (
+                f"{'/'.join(PROTOCOL_SPLITS)} of a protocol (e.g. --protocol subject_kfold --split test), or all"
+            )
             if not official:
                 raise DatasetError(
                     f"unknown split {split!r}: this data set has no official splits; use {protocol_splits}"
