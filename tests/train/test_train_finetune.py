@@ -13,9 +13,9 @@ SOURCE_CLASSES = ("angry", "happy", "neutral", "surprise")  # like FER2013: neut
 TARGET_CLASSES = ("angry", "contempt", "happy", "surprise")  # like CK+: contempt, no neutral
 
 
-def _source(tmp_path, name=TINY, **kwargs):
+def _source(tmp_path, name=TINY):
     torch.manual_seed(1)
-    model = create_model(name, num_classes=len(SOURCE_CLASSES), **kwargs)
+    model = create_model(name, num_classes=len(SOURCE_CLASSES))
     return model, save_weights(tmp_path / "source.pt", model, SOURCE_CLASSES)
 
 

@@ -41,10 +41,10 @@ def init_from_weights(model: nn.Module, path: str | Path, classes: Sequence[str]
         )
     source_classes, classes = list(model_classes(source)), list(classes)
     source_head, target_head = output_layer(source, len(source_classes)), output_layer(model, len(classes))
-    head_names = {id(target_head.weight), id(target_head.bias)}
+    head_ids = {id(target_head.weight), id(target_head.bias)}  # filled row by row below
     source_state = dict(source.named_parameters()) | dict(source.named_buffers())
     for name, tensor in [*model.named_parameters(), *model.named_buffers()]:
-        if id(tensor) in head_names:
+        if id(tensor) in head_ids:
             continue
         if name not in source_state or source_state[name].shape != tensor.shape:
             raise ModelError(

@@ -80,9 +80,13 @@ def to_split(samples: Sequence[Sample], classes: Sequence[str], image_size: tupl
     return ArraySplit(images, lookup[labels])
 
 
-def restrict_training(parts: dict[str, list[Sample]], manifest: str) -> dict[str, list[Sample]]:
-    """``parts`` with the training split reduced to the samples listed in ``manifest`` (val and test untouched)."""
-    listed = {os.path.realpath(sample.path) for sample in read_manifest(manifest) if sample.path}
+def listed_paths(manifest: str) -> set[str]:
+    """The resolved image paths a manifest lists (``data.train_manifest``), read once per run."""
+    return {os.path.realpath(sample.path) for sample in read_manifest(manifest) if sample.path}
+
+
+def restrict_training(parts: dict[str, list[Sample]], listed: set[str], manifest: str) -> dict[str, list[Sample]]:
+    """``parts`` with the training split reduced to the ``listed`` paths of ``manifest`` (val and test untouched)."""
     train = [sample for sample in parts["train"] if sample.path and os.path.realpath(sample.path) in listed]
     if not train:
         raise DatasetError(
@@ -263,11 +267,12 @@ def run_recipe(
     run_dir = recipe.run_dir
     if context.is_main:
         dump_recipe(recipe, run_dir / "recipe.yaml")
+    listed = listed_paths(recipe.data.train_manifest) if recipe.data.train_manifest else None
     results = []
     for fold in folds:
         parts = split_samples(samples, recipe.data.protocol, recipe.data.seed, fold, n_folds)
-        if recipe.data.train_manifest:
-            parts = restrict_training(parts, recipe.data.train_manifest)
+        if listed is not None:
+            parts = restrict_training(parts, listed, recipe.data.train_manifest)
         out_dir = run_dir / f"fold_{fold:02d}" if count > 1 else run_dir
         results.append(
             train_fold(
