@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from edgefer import __version__
 from edgefer.errors import EdgeferError
 
-COMMANDS: tuple[str, ...] = ("bench", "crossval", "data", "export", "predict", "serve", "train", "val")
+COMMANDS: tuple[str, ...] = ("bench", "crossval", "data", "export", "predict", "report", "serve", "train", "val")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,75 @@
+"""Test accuracy of finished training runs, read from their ``summary.json``, for tables and bar charts that put
+several runs side by side (the papers' ablation figures)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from edgefer.errors import ConfigError, EdgeferError
+
+
+@dataclass(frozen=True)
+class RunAccuracy:
+    """One bar: a run's test accuracy (mean and sample std over its folds, fractions) under a group and a label."""
+
+    group: str
+    label: str
+    run_dir: Path
+    mean: float
+    std: float
+    folds: int
+
+
+def parse_run_spec(spec: str) -> tuple[str, str, Path]:
+    """``GROUP:LABEL=RUN_DIR`` (e.g. ``FER2013:Baseline=runs/hcmtmm_baseline``) into its three parts."""
+    key, sep, run_dir = spec.partition("=")
+    group, colon, label = key.partition(":")
+    if not sep or not colon or not group.strip() or not label.strip() or not run_dir.strip():
+        raise ConfigError(
+            f"--run {spec!r} is not GROUP:LABEL=RUN_DIR; write e.g. --run FER2013:Baseline=runs/hcmtmm_baseline"
+        )
+    return group.strip(), label.strip(), Path(run_dir.strip())
+
+
+def read_run_accuracy(group: str, label: str, run_dir: str | Path) -> RunAccuracy:
+    """The test accuracy in ``run_dir/summary.json``, as written by ``edgefer train`` when every fold is done."""
+    run_dir = Path(run_dir)
+    path = run_dir / "summary.json"
+    if not path.is_file():
+        raise EdgeferError(
+            f"no summary.json in {str(run_dir)!r}: not a finished training run; train it with "
+            "`edgefer train --config ...` (or --resume an interrupted one) or check the path"
+        )
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+        accuracy = summary["accuracy"]
+        return RunAccuracy(
+            group, label, run_dir, float(accuracy["mean"]), float(accuracy["std"]), int(summary["folds"])
+        )
+    except (ValueError, KeyError, TypeError) as error:
+        raise EdgeferError(
+            f"{str(path)!r} has no test accuracy ({type(error).__name__}: {error}); re-run `edgefer train` to "
+            "rewrite it (a run without a test split has none)"
+        ) from None
+
+
+def accuracy_markdown(runs: list[RunAccuracy]) -> str:
+    """A table with a row per label and a column per group: ``mean ± std (folds)`` in percent."""
+    groups = list(dict.fromkeys(run.group for run in runs))
+    labels = list(dict.fromkeys(run.label for run in runs))
+    cells = {(run.group, run.label): run for run in runs}
+    lines = ["| | " + " | ".join(groups) + " |", "|---|" + "---|" * len(groups)]
+    for label in labels:
+        row = [_cell(cells.get((group, label))) for group in groups]
+        lines.append(f"| {label} | " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _cell(run: RunAccuracy | None) -> str:
+    if run is None:
+        return "–"
+    if run.folds == 1:
+        return f"{100 * run.mean:.2f} %"
+    return f"{100 * run.mean:.2f} ± {100 * run.std:.2f} % ({run.folds} folds)"

@@ -1,0 +1,63 @@
+"""``edgefer report``: finished runs' summaries side by side as a table and a grouped bar chart."""
+
+import json
+
+import pytest
+from PIL import Image
+
+from edgefer.cli.main import main
+from edgefer.train.run import summarize
+
+
+def _finished_run(folder, accuracies):
+    """A run folder with the summary.json that ``edgefer train`` writes for these per-fold test accuracies."""
+    results = [
+        {"fold": i if len(accuracies) > 1 else None, "test": {"accuracy": a, "macro_f1": a / 2, "n_images": 10}}
+        for i, a in enumerate(accuracies)
+    ]
+    folder.mkdir(parents=True)
+    (folder / "summary.json").write_text(json.dumps(summarize(results)), encoding="utf-8")
+    return folder
+
+
+def test_report_tables_mean_and_std_and_draws_the_chart(tmp_path, capsys):
+    base = _finished_run(tmp_path / "base", [0.5])
+    mamba = _finished_run(tmp_path / "mamba", [0.6])
+    base_ck = _finished_run(tmp_path / "base_ck", [0.8, 0.9, 1.0])
+    out = tmp_path / "figs" / "bars.png"
+    code = main(
+        [
+            "report",
+            "--run", f"FER2013:Baseline={base}",
+            "--run", f"FER2013:Baseline+Mamba={mamba}",
+            "--run", f"CK+:Baseline={base_ck}",
+            "--out", str(out),
+        ]
+    )  # fmt: skip
+    printed = capsys.readouterr().out
+    assert code == 0
+    lines = printed.splitlines()
+    assert lines[0] == "| | FER2013 | CK+ |"
+    assert lines[2] == "| Baseline | 50.00 % | 90.00 ± 10.00 % (3 folds) |"
+    assert lines[3] == "| Baseline+Mamba | 60.00 % | – |"
+    with Image.open(out) as image:
+        assert image.format == "PNG" and image.width > 300
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("FER2013Baseline=runs/x", "is not GROUP:LABEL=RUN_DIR"),
+        ("FER2013:Baseline", "is not GROUP:LABEL=RUN_DIR"),
+        ("FER2013:Baseline={missing}", "no summary.json in"),
+        ("FER2013:Baseline={untested}", "has no test accuracy"),
+    ],
+)
+def test_report_refuses_bad_runs_with_one_line(tmp_path, capsys, spec, message):
+    untested = tmp_path / "untested"
+    untested.mkdir()
+    (untested / "summary.json").write_text(json.dumps(summarize([{"fold": None, "test": None}])), encoding="utf-8")
+    spec = spec.format(missing=tmp_path / "missing", untested=untested)
+    assert main(["report", "--run", spec]) == 2
+    error = capsys.readouterr().err
+    assert message in error and len(error.strip().splitlines()) == 1
