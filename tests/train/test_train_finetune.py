@@ -5,8 +5,9 @@ import pytest
 import torch
 from tinymodels import TINY, TINY_WIDE
 
-from edgefer.errors import ModelError
+from edgefer.errors import DatasetError, ModelError
 from edgefer.models import create_model, save_weights
+from edgefer.train import run
 from edgefer.train.trainer import Trainer
 
 SOURCE_CLASSES = ("angry", "happy", "neutral", "surprise")  # like FER2013: neutral, no contempt
@@ -48,3 +49,27 @@ def test_init_from_another_configuration_is_refused(make_recipe, tmp_path):
     path = save_weights(tmp_path / "rgb.pt", model, SOURCE_CLASSES)
     with pytest.raises(ModelError, match="does not fit the recipe's"):
         Trainer(make_recipe(f"model.init={path}"), TARGET_CLASSES, tmp_path / "run", show_progress=False)
+
+
+@pytest.mark.parametrize(
+    ("override", "error", "message"),
+    [
+        ("model.init={wide}", ModelError, f"holds a {TINY_WIDE} but the recipe trains a {TINY}"),
+        ("distill.teacher={missing}", ModelError, "missing.pt"),
+        ("data.train_manifest={missing_csv}", DatasetError, "missing.csv does not exist"),
+    ],
+)
+def test_a_wrong_named_file_fails_before_any_image_is_read(
+    make_recipe, tmp_path, monkeypatch, override, error, message
+):
+    _, wide = _source(tmp_path, TINY_WIDE)
+    override = override.format(wide=wide, missing=tmp_path / "missing.pt", missing_csv=tmp_path / "missing.csv")
+    recipe = make_recipe(override, "data.dataset=fer2013", f"data.root={tmp_path}")
+
+    def read_dataset(*args, **kwargs):
+        raise AssertionError("the data set was read before the recipe's files were checked")
+
+    monkeypatch.setattr(run, "read_dataset", read_dataset)
+    with pytest.raises(error, match=message):
+        run.run_recipe(recipe, show_progress=False)
+    assert not recipe.run_dir.exists()

@@ -15,7 +15,9 @@ import torch
 from torch import nn
 
 from edgefer.errors import ModelError
+from edgefer.models.registry import create_model
 from edgefer.models.weights import load_weights, model_classes
+from edgefer.train.recipe import ModelConfig
 
 
 def output_layer(model: nn.Module, num_classes: int) -> nn.Linear:
@@ -59,3 +61,13 @@ def init_from_weights(model: nn.Module, path: str | Path, classes: Sequence[str]
         if target_head.bias is not None and source_head.bias is not None:
             target_head.bias[row] = source_head.bias[source_row]
     return shared
+
+
+def check_init(spec: ModelConfig) -> None:
+    """Raise the ModelError that ``init_from_weights`` would, before a run reads any data: the recipe's model is
+    built with the classes of ``spec.init`` and initialised from it."""
+    classes = model_classes(load_weights(spec.init))
+    model = create_model(
+        spec.name, num_classes=len(classes), in_chans=spec.in_chans, img_size=spec.img_size, **spec.kwargs
+    )
+    init_from_weights(model, spec.init, classes)

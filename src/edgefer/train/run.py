@@ -36,6 +36,7 @@ from edgefer.labels import EMOTIONS_WITH_CONTEMPT, canonical_name
 from edgefer.models.registry import model_entry
 from edgefer.models.weights import load_weights, read_weights_file, save_weights
 from edgefer.train.distributed import DistContext, barrier
+from edgefer.train.finetune import check_init
 from edgefer.train.recipe import Recipe, dump_recipe
 from edgefer.train.trainer import ArraySplit, Trainer
 
@@ -83,6 +84,17 @@ def to_split(samples: Sequence[Sample], classes: Sequence[str], image_size: tupl
 def listed_paths(manifest: str) -> set[str]:
     """The resolved image paths a manifest lists (``data.train_manifest``), read once per run."""
     return {os.path.realpath(sample.path) for sample in read_manifest(manifest) if sample.path}
+
+
+def check_named_files(recipe: Recipe) -> set[str] | None:
+    """Read the files a recipe names besides the data set (``model.init``, ``distill.teacher``,
+    ``data.train_manifest``) before any image is decoded, so that a wrong one fails at once with its own error.
+    Returns the training manifest's paths (None without one)."""
+    if recipe.model.init:
+        check_init(recipe.model)
+    if recipe.distill.teacher:
+        load_weights(recipe.distill.teacher)
+    return listed_paths(recipe.data.train_manifest) if recipe.data.train_manifest else None
 
 
 def restrict_training(parts: dict[str, list[Sample]], listed: set[str], manifest: str) -> dict[str, list[Sample]]:
@@ -255,6 +267,7 @@ def run_recipe(
             f"data set folder {str(root)!r} does not exist; set data.root to where "
             f"{recipe.data.dataset} lies (--set data.root=PATH)"
         )
+    listed = check_named_files(recipe)
     samples = read_dataset(recipe.data.dataset, root)
     n_folds = None if recipe.data.protocol == "loso" else recipe.data.n_folds
     count = fold_count(samples, recipe.data.protocol, n_folds)
@@ -267,7 +280,6 @@ def run_recipe(
     run_dir = recipe.run_dir
     if context.is_main:
         dump_recipe(recipe, run_dir / "recipe.yaml")
-    listed = listed_paths(recipe.data.train_manifest) if recipe.data.train_manifest else None
     results = []
     for fold in folds:
         parts = split_samples(samples, recipe.data.protocol, recipe.data.seed, fold, n_folds)
