@@ -151,3 +151,31 @@ def test_tflite_micro_runs_the_int8_model_on_real_faces_and_reports_flash_and_ar
     assert f"#define EDGEFER_ARENA_MEASURED_BYTES {row['arena_bytes']}" in info
     assert "AddConv2D()" in info and "AddFullyConnected()" in info
     assert f"g_model_data_len = {row['flash_bytes']};" in (firmware / "main" / "model_data.cc").read_text()
+
+
+def test_cli_export_scores_shared_classes_as_val_does(tmp_path, capsys):
+    """A 7-class model checked on a data set without neutral and with contempt: contempt images are dropped and the
+    neutral output is ignored, so the export's accuracy is the one `edgefer val` reports (not 0 from a model that
+    always says neutral)."""
+    from edgefer.train.finetune import output_layer
+
+    root = tmp_path / "faces"
+    rng = np.random.default_rng(2)
+    for name in ("angry", "happy", "contempt"):
+        (root / name).mkdir(parents=True)
+        for index in range(6):
+            image = cv2.GaussianBlur(rng.integers(0, 256, (64, 64), dtype=np.uint8), (0, 0), 3)
+            cv2.imwrite(str(root / name / f"{index}.png"), image)
+    model = create_model("lightcnn")
+    with torch.no_grad():
+        output_layer(model, len(EMOTIONS)).bias[EMOTIONS.index("neutral")] += 100.0
+    weights = save_weights(tmp_path / "lightcnn.pt", model)
+    data = f"folder={root}"
+    args = ["export", "--weights", str(weights), "--eval", data, "--eval-split", "all", "--out", str(tmp_path / "x")]
+    assert main([*args, "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["rows"]
+    assert main(["val", "--weights", str(weights), "--data", data, "--split", "all", "--out", str(tmp_path / "v")]) == 0
+    val = json.loads((tmp_path / "v" / "report.json").read_text())
+    assert val["n_images"] == 12 and "neutral" in val["class_match"]["ignored_outputs"]
+    assert {row["accuracy"] for row in rows} == {val["accuracy"]}
+    assert val["accuracy"] == 0.5  # two balanced classes, one prediction for all (the neutral bias dominates)

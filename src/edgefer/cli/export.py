@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     if args.calib:
         inputs.calibration = _calibration(model, args.calib, args.calib_count, args.seed)
     if args.eval:
-        inputs.check, inputs.check_labels, inputs.check_name = _evaluation(model, args.eval, args.eval_split, args)
+        _evaluation(model, args.eval, args.eval_split, args, inputs)
     out_dir = args.out or Path("runs") / "export" / f"{Path(args.weights).stem}-{args.format}"
     result = export_model(model, args.format, out_dir, args.int8, inputs, force=args.force, target=args.target)
     if args.json:
@@ -89,12 +89,15 @@ def _calibration(model, spec: str, count: int, seed: int):
     return model.preprocess.apply(images)
 
 
-def _evaluation(model, spec: str, split: str, args: argparse.Namespace):
-    """Preprocessed labelled inputs of one split, in the model's class indices (images of other classes dropped)."""
+def _evaluation(model, spec: str, split: str, args: argparse.Namespace, inputs) -> None:
+    """Set ``inputs``' labelled check images: one split, scored on the classes the model and the data set share
+    (the rule of ``edgefer val``, evaluate/classes.py: images of other classes dropped, other outputs ignored)."""
     import numpy as np
 
     from edgefer.data import load_arrays, parse_data_spec, read_dataset
     from edgefer.data.selection import default_protocol, select_split
+    from edgefer.errors import DatasetError
+    from edgefer.evaluate.classes import match_classes
     from edgefer.labels import EMOTIONS_WITH_CONTEMPT
     from edgefer.models.weights import model_classes
 
@@ -105,11 +108,18 @@ def _evaluation(model, spec: str, split: str, args: argparse.Namespace):
         order = np.random.default_rng(args.seed).permutation(len(chosen))[: args.eval_count]
         chosen = [chosen[i] for i in sorted(order)]
     images, labels = load_arrays(chosen, model.preprocess.image_size)
-    classes = model_classes(model)
-    index = {EMOTIONS_WITH_CONTEMPT.index(c): i for i, c in enumerate(classes)}
-    keep = np.array([int(y) in index for y in labels], dtype=bool)
-    model_labels = np.array([index[int(y)] for y in labels[keep]], dtype=np.int64)
-    return model.preprocess.apply(images[keep]), model_labels, f"{name} {label}, {int(keep.sum())} images"
+    present = sorted({sample.label for sample in samples})  # the data set's classes, as edgefer val takes them
+    match = match_classes(model_classes(model), [EMOTIONS_WITH_CONTEMPT[y] for y in present], present)
+    keep, inputs.check_labels = match.select(labels)
+    if not keep.any():
+        raise DatasetError(
+            f"none of the {len(labels)} images of {name} {label} belongs to a class of the model; "
+            "check on another split or data set (--eval-split, --eval)"
+        )
+    inputs.check = model.preprocess.apply(images[keep])
+    inputs.check_columns = match.model_columns
+    note = f"; {match.describe()}" if match.describe() else ""
+    inputs.check_name = f"{name} {label}, {int(keep.sum())} images{note}"
 
 
 def _table(rows: list[dict]) -> str:

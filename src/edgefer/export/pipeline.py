@@ -20,7 +20,7 @@ from torch import nn
 
 from edgefer.errors import ExportError
 from edgefer.export.onnx import export_onnx
-from edgefer.export.verify import agreement, onnx_logits, onnx_session, torch_logits
+from edgefer.export.verify import agreement, onnx_logits, onnx_session, scored_top1, torch_logits
 
 FORMATS: tuple[str, ...] = ("onnx", "tflite", "mcu", "espdl")
 LATENCY_RUNS = 50
@@ -32,7 +32,8 @@ class ExportInputs:
 
     calibration: np.ndarray | None = None  # (N, C, H, W) float32
     check: np.ndarray | None = None  # (M, C, H, W) float32, compared across formats
-    check_labels: np.ndarray | None = None  # (M,) canonical labels of `check`, when known
+    check_labels: np.ndarray | None = None  # (M,) labels of `check` as indices into `check_columns`, when known
+    check_columns: tuple[int, ...] | None = None  # model outputs scored against the labels (None: all of them)
     check_name: str = "random inputs"
 
 
@@ -97,7 +98,9 @@ def _reference_row(result: ExportResult, model: nn.Module, reference: np.ndarray
 
     channels, height, width = model.preprocess.input_size
     latency = time_torch(model, torch.zeros(1, channels, height, width), threads=1, runs=LATENCY_RUNS, warmup=5)
-    accuracy = None if inputs.check_labels is None else float((reference.argmax(1) == inputs.check_labels).mean())
+    accuracy = None
+    if inputs.check_labels is not None:
+        accuracy = float((scored_top1(reference, inputs.check_columns) == inputs.check_labels).mean())
     result.rows.append(
         {
             "artefact": "PyTorch fp32 (reference)",
@@ -111,7 +114,7 @@ def _reference_row(result: ExportResult, model: nn.Module, reference: np.ndarray
 
 
 def _row(name: str, path: Path, candidate: np.ndarray, reference: np.ndarray, inputs: ExportInputs) -> dict[str, Any]:
-    match = agreement(reference, candidate, inputs.check_labels)
+    match = agreement(reference, candidate, inputs.check_labels, inputs.check_columns)
     return {
         "artefact": name,
         "file": path.name,

@@ -54,8 +54,16 @@ class Agreement:
         return 100.0 * (self.accuracy - self.reference_accuracy)
 
 
-def agreement(reference: np.ndarray, candidate: np.ndarray, labels: np.ndarray | None = None) -> Agreement:
-    """Compare two (N, K) logit arrays; with labels, also both accuracies."""
+def agreement(
+    reference: np.ndarray,
+    candidate: np.ndarray,
+    labels: np.ndarray | None = None,
+    columns: tuple[int, ...] | None = None,
+) -> Agreement:
+    """Compare two (N, K) logit arrays; with labels, also both accuracies.
+
+    ``labels`` index ``columns``, the model outputs that are scored (all when None): a prediction is the best of
+    those columns, as ``edgefer val`` scores a model on a data set with fewer classes (see evaluate/classes.py)."""
     ref_top1, cand_top1 = reference.argmax(1), candidate.argmax(1)
     result = Agreement(
         n_images=len(reference),
@@ -63,6 +71,11 @@ def agreement(reference: np.ndarray, candidate: np.ndarray, labels: np.ndarray |
         top1_agreement=float((ref_top1 == cand_top1).mean()),
     )
     if labels is not None:
-        result.accuracy = float((cand_top1 == labels).mean())
-        result.reference_accuracy = float((ref_top1 == labels).mean())
+        result.accuracy = float((scored_top1(candidate, columns) == labels).mean())
+        result.reference_accuracy = float((scored_top1(reference, columns) == labels).mean())
     return result
+
+
+def scored_top1(logits: np.ndarray, columns: tuple[int, ...] | None = None) -> np.ndarray:
+    """Index (into ``columns``, or into all outputs when None) of the largest of the scored logits of each row."""
+    return (logits if columns is None else logits[:, list(columns)]).argmax(1)
