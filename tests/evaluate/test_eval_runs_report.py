@@ -45,19 +45,23 @@ def test_report_tables_mean_and_std_and_draws_the_chart(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
-    ("spec", "message"),
+    ("args", "message"),
     [
-        ("FER2013Baseline=runs/x", "is not GROUP:LABEL=RUN_DIR"),
-        ("FER2013:Baseline", "is not GROUP:LABEL=RUN_DIR"),
-        ("FER2013:Baseline={missing}", "no summary.json in"),
-        ("FER2013:Baseline={untested}", "has no test accuracy"),
+        (["--run", "FER2013Baseline=runs/x"], "is not GROUP:LABEL=RUN_DIR"),
+        (["--run", "FER2013:Baseline"], "is not GROUP:LABEL=RUN_DIR"),
+        (["--run", "FER2013:Baseline={missing}"], "no summary.json in"),
+        (["--run", "FER2013:Baseline={untested}"], "has no test accuracy"),
+        (["--run", "A:b={done}", "--run", "A:b={done}"], "--run A:b is given twice"),
+        (["--run", "A:b={done}", "--out", "{done}"], "cannot be written as a file"),
+        (["--run", "A:b={done}", "--title", "t"], "add --out"),
     ],
 )
-def test_report_refuses_bad_runs_with_one_line(tmp_path, capsys, spec, message):
+def test_report_refuses_bad_input_with_one_line(tmp_path, capsys, args, message):
     untested = tmp_path / "untested"
     untested.mkdir()
     (untested / "summary.json").write_text(json.dumps(summarize([{"fold": None, "test": None}])), encoding="utf-8")
-    spec = spec.format(missing=tmp_path / "missing", untested=untested)
-    assert main(["report", "--run", spec]) == 2
+    done = _finished_run(tmp_path / "done", [0.7])
+    paths = {"missing": tmp_path / "missing", "untested": untested, "done": done}
+    assert main(["report", *(arg.format(**paths) for arg in args)]) == 2
     error = capsys.readouterr().err
     assert message in error and len(error.strip().splitlines()) == 1

@@ -96,9 +96,7 @@ def _evaluation(model, spec: str, split: str, args: argparse.Namespace, inputs) 
 
     from edgefer.data import load_arrays, parse_data_spec, read_dataset
     from edgefer.data.selection import default_protocol, select_split
-    from edgefer.errors import DatasetError
-    from edgefer.evaluate.classes import match_classes
-    from edgefer.labels import EMOTIONS_WITH_CONTEMPT
+    from edgefer.evaluate.classes import match_labels
     from edgefer.models.weights import model_classes
 
     name, root = parse_data_spec(spec)
@@ -108,14 +106,8 @@ def _evaluation(model, spec: str, split: str, args: argparse.Namespace, inputs) 
         order = np.random.default_rng(args.seed).permutation(len(chosen))[: args.eval_count]
         chosen = [chosen[i] for i in sorted(order)]
     images, labels = load_arrays(chosen, model.preprocess.image_size)
-    present = sorted({sample.label for sample in samples})  # the data set's classes, as edgefer val takes them
-    match = match_classes(model_classes(model), [EMOTIONS_WITH_CONTEMPT[y] for y in present], present)
-    keep, inputs.check_labels = match.select(labels)
-    if not keep.any():
-        raise DatasetError(
-            f"none of the {len(labels)} images of {name} {label} belongs to a class of the model; "
-            "check on another split or data set (--eval-split, --eval)"
-        )
+    dataset_labels = sorted({sample.label for sample in samples})  # as edgefer val takes them
+    match, keep, inputs.check_labels = match_labels(model_classes(model), labels, dataset_labels)
     inputs.check = model.preprocess.apply(images[keep])
     inputs.check_columns = match.model_columns
     note = f"; {match.describe()}" if match.describe() else ""

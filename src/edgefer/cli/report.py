@@ -22,17 +22,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(repeatable; groups and labels keep the order given)",
     )
     parser.add_argument("--out", help="write the bar chart to this PNG file")
-    parser.add_argument("--title", help="title of the chart")
+    parser.add_argument("--title", help="title of the chart (with --out)")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from edgefer.evaluate.runs import accuracy_markdown, parse_run_spec, read_run_accuracy
+    from pathlib import Path
 
-    runs = [read_run_accuracy(*parse_run_spec(spec)) for spec in args.runs]
-    print(accuracy_markdown(runs), end="")
+    from edgefer.errors import ConfigError
+    from edgefer.evaluate.runs import accuracy_markdown, parse_run_spec, read_run_accuracy, run_grid
+
+    if args.title and not args.out:
+        raise ConfigError("--title names the chart, which only --out writes; add --out FILE.png or drop --title")
+    if args.out and (Path(args.out).is_dir() or Path(args.out).parent.is_file()):
+        raise ConfigError(f"--out {args.out!r} cannot be written as a file; give the path of a .png file")
+    grid = run_grid([read_run_accuracy(*parse_run_spec(spec)) for spec in args.runs])
+    print(accuracy_markdown(grid), end="")
     if args.out:
         from edgefer.evaluate.plots import plot_accuracy_bars
 
-        print(f"chart: {plot_accuracy_bars(runs, args.out, args.title)}")
+        print(f"chart: {plot_accuracy_bars(grid, args.out, args.title)}")
     return 0

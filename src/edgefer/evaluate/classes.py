@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgefer.errors import DatasetError
+from edgefer.labels import EMOTIONS_WITH_CONTEMPT
 
 
 @dataclass(frozen=True)
@@ -80,3 +81,24 @@ def match_classes(
         dropped=tuple(name for name in data_classes if name not in shared),
         ignored=tuple(name for name in model_classes if name not in label_of),
     )
+
+
+def match_labels(
+    model_classes: Sequence[str], labels: np.ndarray, dataset_labels: Sequence[int] | None = None
+) -> tuple[ClassMatch, np.ndarray, np.ndarray]:
+    """Match a model to labelled images: (match, keep mask over ``labels``, kept labels as indices into
+    ``match.classes``).
+
+    ``labels`` index ``EMOTIONS_WITH_CONTEMPT``; ``dataset_labels`` are the labels the whole data set has (default:
+    those in ``labels``), so that a class missing from one split still counts as the data set's. Raises
+    DatasetError when none of the images belongs to a class of the model."""
+    labels = np.asarray(labels, dtype=np.int64)
+    present = sorted(set(labels.tolist()) if dataset_labels is None else set(dataset_labels))
+    match = match_classes(model_classes, [EMOTIONS_WITH_CONTEMPT[i] for i in present], present)
+    keep, kept_labels = match.select(labels)
+    if not keep.any():
+        raise DatasetError(
+            f"none of the {len(labels)} images belongs to a class of the model ({', '.join(match.classes)} are "
+            "shared with the data set); evaluate on another split or data set"
+        )
+    return match, keep, kept_labels

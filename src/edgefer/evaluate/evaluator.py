@@ -8,11 +8,9 @@ from typing import Any
 import numpy as np
 from torch import nn
 
-from edgefer.errors import DatasetError
-from edgefer.evaluate.classes import match_classes
+from edgefer.evaluate.classes import match_labels
 from edgefer.evaluate.inference import predict_probs
 from edgefer.evaluate.metrics import classification_report
-from edgefer.labels import EMOTIONS_WITH_CONTEMPT
 from edgefer.models.weights import model_classes
 
 
@@ -29,18 +27,10 @@ def evaluate_arrays(
 
     ``labels`` index ``EMOTIONS_WITH_CONTEMPT``; ``dataset_labels`` are the labels the whole data set has
     (default: those in ``labels``), so that a class missing from one split still counts as the data set's.
-    Classes are matched by ``edgefer.evaluate.classes.match_classes``; the report's ``class_match`` entry says
+    Classes are matched by ``edgefer.evaluate.classes.match_labels``; the report's ``class_match`` entry says
     what was dropped or ignored and how many images that removed.
     """
-    labels = np.asarray(labels, dtype=np.int64)
-    present = sorted(set(labels.tolist()) if dataset_labels is None else set(dataset_labels))
-    match = match_classes(model_classes(model), [EMOTIONS_WITH_CONTEMPT[i] for i in present], present)
-    keep, y_true = match.select(labels)
-    if not keep.any():
-        raise DatasetError(
-            f"none of the {len(labels)} images belongs to a class of the model ({', '.join(match.classes)} are "
-            "shared with the data set); evaluate on another split or data set"
-        )
+    match, keep, y_true = match_labels(model_classes(model), labels, dataset_labels)
     kept = images if keep.all() else images[keep]
     probs = match.restrict(predict_probs(model, kept, batch_size=batch_size, tta=tta, progress=progress))
     report = classification_report(y_true, probs.argmax(axis=1), match.classes)

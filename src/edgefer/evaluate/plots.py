@@ -16,7 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from edgefer.evaluate.runs import RunAccuracy
+from edgefer.evaluate.runs import RunGrid
 
 
 def plot_confusion_matrix(
@@ -97,32 +97,29 @@ def plot_training_curves(history: Sequence[dict], path: str | Path, title: str |
     return _save(figure, path)
 
 
-def plot_accuracy_bars(runs: Sequence[RunAccuracy], path: str | Path, title: str | None = None) -> Path:
+def plot_accuracy_bars(grid: RunGrid, path: str | Path, title: str | None = None) -> Path:
     """Grouped bars of test accuracy: a group per data set (x axis), a bar per label within it, the value written
     above it and, for runs of several folds, the sample std over folds as an error bar; written as PNG."""
-    groups = list(dict.fromkeys(run.group for run in runs))
-    labels = list(dict.fromkeys(run.label for run in runs))
-    cells = {(run.group, run.label): run for run in runs}
+    groups, labels, cells = grid.groups, grid.labels, grid.cells
     width = 0.8 / len(labels)
     figure = Figure(figsize=(max(5.0, 2.5 + 0.55 * len(groups) * len(labels)), 4.5), dpi=120, layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
+    top = 100.0
     for index, label in enumerate(labels):
-        centres = [
-            g + (index - (len(labels) - 1) / 2) * width for g, group in enumerate(groups) if (group, label) in cells
-        ]
-        chosen = [cells[(group, label)] for group in groups if (group, label) in cells]
-        means = [100 * run.mean for run in chosen]
-        axes.bar(centres, means, width, label=label)
-        for x, run in zip(centres, chosen, strict=True):
+        offset = (index - (len(labels) - 1) / 2) * width
+        placed = [(g + offset, cells[(group, label)]) for g, group in enumerate(groups) if (group, label) in cells]
+        axes.bar([x for x, _ in placed], [100 * run.mean for _, run in placed], width, label=label)
+        for x, run in placed:
             spread = 100 * run.std if run.folds > 1 else 0.0
             if spread:
                 axes.errorbar(x, 100 * run.mean, yerr=spread, fmt="none", ecolor="black", capsize=3, linewidth=1)
             axes.text(x, 100 * run.mean + spread + 1.0, f"{100 * run.mean:.1f}", ha="center", va="bottom", fontsize=7)
+            top = max(top, 100 * run.mean + spread)
     axes.set_xticks(range(len(groups)), labels=groups)
     axes.set_ylabel("test accuracy")
     axes.yaxis.set_major_formatter(PercentFormatter(decimals=0))
-    axes.set_ylim(0, 105)
+    axes.set_ylim(0, top + 6)
     axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     axes.set_title(title or "test accuracy (error bars: std over folds)")
     return _save(figure, path)

@@ -4,15 +4,17 @@ several runs side by side (the papers' ablation figures)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from edgefer.errors import ConfigError, EdgeferError
+from edgefer.errors import ConfigError
 
 
 @dataclass(frozen=True)
 class RunAccuracy:
-    """One bar: a run's test accuracy (mean and sample std over its folds, fractions) under a group and a label."""
+    """One bar: a run's test accuracy (mean and sample std over its tested folds, fractions) under a group and a
+    label."""
 
     group: str
     label: str
@@ -20,6 +22,15 @@ class RunAccuracy:
     mean: float
     std: float
     folds: int
+
+
+@dataclass(frozen=True)
+class RunGrid:
+    """Runs laid out as a table: groups (columns, data sets) and labels (rows, models) in the order first given."""
+
+    groups: list[str]
+    labels: list[str]
+    cells: dict[tuple[str, str], RunAccuracy]
 
 
 def parse_run_spec(spec: str) -> tuple[str, str, Path]:
@@ -38,31 +49,42 @@ def read_run_accuracy(group: str, label: str, run_dir: str | Path) -> RunAccurac
     run_dir = Path(run_dir)
     path = run_dir / "summary.json"
     if not path.is_file():
-        raise EdgeferError(
+        raise ConfigError(
             f"no summary.json in {str(run_dir)!r}: not a finished training run; train it with "
             "`edgefer train --config ...` (or --resume an interrupted one) or check the path"
         )
     try:
         summary = json.loads(path.read_text(encoding="utf-8"))
         accuracy = summary["accuracy"]
-        return RunAccuracy(
-            group, label, run_dir, float(accuracy["mean"]), float(accuracy["std"]), int(summary["folds"])
-        )
+        tested = sum(1 for result in summary["results"] if result["test"])
+        return RunAccuracy(group, label, run_dir, float(accuracy["mean"]), float(accuracy["std"]), tested)
     except (ValueError, KeyError, TypeError) as error:
-        raise EdgeferError(
+        raise ConfigError(
             f"{str(path)!r} has no test accuracy ({type(error).__name__}: {error}); re-run `edgefer train` to "
             "rewrite it (a run without a test split has none)"
         ) from None
 
 
-def accuracy_markdown(runs: list[RunAccuracy]) -> str:
-    """A table with a row per label and a column per group: ``mean ± std (folds)`` in percent."""
+def run_grid(runs: Sequence[RunAccuracy]) -> RunGrid:
+    """Lay ``runs`` out by group and label; a group and label given twice is refused (one would hide the other)."""
+    cells: dict[tuple[str, str], RunAccuracy] = {}
+    for run in runs:
+        taken = cells.setdefault((run.group, run.label), run)
+        if taken is not run:
+            raise ConfigError(
+                f"--run {run.group}:{run.label} is given twice ({taken.run_dir}, {run.run_dir}); "
+                "give each GROUP:LABEL once"
+            )
     groups = list(dict.fromkeys(run.group for run in runs))
     labels = list(dict.fromkeys(run.label for run in runs))
-    cells = {(run.group, run.label): run for run in runs}
-    lines = ["| | " + " | ".join(groups) + " |", "|---|" + "---|" * len(groups)]
-    for label in labels:
-        row = [_cell(cells.get((group, label))) for group in groups]
+    return RunGrid(groups, labels, cells)
+
+
+def accuracy_markdown(grid: RunGrid) -> str:
+    """A table with a row per label and a column per group: ``mean ± std (folds)`` in percent."""
+    lines = ["| | " + " | ".join(grid.groups) + " |", "|---|" + "---|" * len(grid.groups)]
+    for label in grid.labels:
+        row = [_cell(grid.cells.get((group, label))) for group in grid.groups]
         lines.append(f"| {label} | " + " | ".join(row) + " |")
     return "\n".join(lines) + "\n"
 

@@ -87,9 +87,10 @@ def listed_paths(manifest: str) -> set[str]:
 
 
 def check_named_files(recipe: Recipe) -> set[str] | None:
-    """Read the files a recipe names besides the data set (``model.init``, ``distill.teacher``,
-    ``data.train_manifest``) before any image is decoded, so that a wrong one fails at once with its own error.
-    Returns the training manifest's paths (None without one)."""
+    """Read the files a recipe names besides the data set before any image is decoded, so that a wrong one fails at
+    once with its own error: ``model.init`` must fit the recipe's model, ``distill.teacher`` and
+    ``data.train_manifest`` must be readable (whether the teacher predicts the training classes is only known once
+    the data set is read: ``Teacher.load`` checks it). Returns the training manifest's paths (None without one)."""
     if recipe.model.init:
         check_init(recipe.model)
     if recipe.distill.teacher:
