@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import write_ckplus48
 
-from edgefer.errors import ConfigError
+from edgefer.errors import ConfigError, ModelError
 from edgefer.train.crossval import run_crossval
 
 
@@ -49,3 +49,11 @@ def test_matrix_trains_on_each_set_and_tests_on_every_set_with_shared_classes(ma
 def test_matrix_needs_two_different_data_sets(make_recipe, tmp_path):
     with pytest.raises(ConfigError, match="at least two different data sets"):
         run_crossval(make_recipe(), [("folder", tmp_path), ("folder", tmp_path)])
+
+
+def test_matrix_refuses_a_training_manifest_and_checks_named_files_before_reading(make_recipe, tmp_path):
+    datasets = [("folder", tmp_path / "a"), ("ckplus48", tmp_path / "b")]  # neither exists: reading them would fail
+    with pytest.raises(ConfigError, match=r"data\.train_manifest .* lists one data set's training images"):
+        run_crossval(make_recipe(f"data.train_manifest={tmp_path / 'clean.csv'}"), datasets)
+    with pytest.raises(ModelError, match=r"missing\.pt"):
+        run_crossval(make_recipe(f"model.init={tmp_path / 'missing.pt'}"), datasets)

@@ -28,7 +28,7 @@ from edgefer.errors import ConfigError, DatasetError
 from edgefer.labels import EMOTIONS_WITH_CONTEMPT
 from edgefer.train.distributed import DistContext
 from edgefer.train.recipe import Recipe, dump_recipe
-from edgefer.train.run import keep_classes, model_image_size, test_model, to_split, train_fold
+from edgefer.train.run import check_named_files, keep_classes, model_image_size, test_model, to_split, train_fold
 
 
 def default_protocol(samples: Sequence[Sample]) -> str:
@@ -121,6 +121,12 @@ def run_crossval(
     for name, protocol in protocols.items():
         if protocol not in PROTOCOLS:
             raise ConfigError(f"--protocol {name}={protocol}: not one of {', '.join(PROTOCOLS)}")
+    if recipe.data.train_manifest:
+        raise ConfigError(
+            f"data.train_manifest {recipe.data.train_manifest!r} lists one data set's training images, but crossval "
+            "trains on each data set in turn; drop it (--set data.train_manifest=null) or train with edgefer train"
+        )
+    check_named_files(recipe)
     samples = {name: read_dataset(name, root) for name, root in datasets}
     classes = shared_classes(samples)
     for name in names:
