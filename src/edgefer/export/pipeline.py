@@ -20,7 +20,7 @@ from torch import nn
 
 from edgefer.errors import ExportError
 from edgefer.export.onnx import export_onnx
-from edgefer.export.verify import agreement, onnx_logits, onnx_session, scored_top1, torch_logits
+from edgefer.export.verify import agreement, onnx_logits, onnx_session, scored_accuracy, torch_logits
 
 FORMATS: tuple[str, ...] = ("onnx", "tflite", "mcu", "espdl")
 LATENCY_RUNS = 50
@@ -100,7 +100,7 @@ def _reference_row(result: ExportResult, model: nn.Module, reference: np.ndarray
     latency = time_torch(model, torch.zeros(1, channels, height, width), threads=1, runs=LATENCY_RUNS, warmup=5)
     accuracy = None
     if inputs.check_labels is not None:
-        accuracy = float((scored_top1(reference, inputs.check_columns) == inputs.check_labels).mean())
+        accuracy = scored_accuracy(reference, inputs.check_labels, inputs.check_columns)
     result.rows.append(
         {
             "artefact": "PyTorch fp32 (reference)",

@@ -71,11 +71,12 @@ def agreement(
         top1_agreement=float((ref_top1 == cand_top1).mean()),
     )
     if labels is not None:
-        result.accuracy = float((scored_top1(candidate, columns) == labels).mean())
-        result.reference_accuracy = float((scored_top1(reference, columns) == labels).mean())
+        result.accuracy = scored_accuracy(candidate, labels, columns)
+        result.reference_accuracy = scored_accuracy(reference, labels, columns)
     return result
 
 
-def scored_top1(logits: np.ndarray, columns: tuple[int, ...] | None = None) -> np.ndarray:
-    """Index (into ``columns``, or into all outputs when None) of the largest of the scored logits of each row."""
-    return (logits if columns is None else logits[:, list(columns)]).argmax(1)
+def scored_accuracy(logits: np.ndarray, labels: np.ndarray, columns: tuple[int, ...] | None = None) -> float:
+    """Top-1 accuracy over the scored ``columns`` (all outputs when None); ``labels`` index ``columns``."""
+    scored = logits if columns is None else logits[:, list(columns)]
+    return float((scored.argmax(1) == labels).mean())

@@ -15,7 +15,6 @@ import torch
 from torch import nn
 
 from edgefer.errors import ModelError
-from edgefer.models.registry import create_model
 from edgefer.models.weights import load_weights, model_classes
 from edgefer.train.recipe import ModelConfig
 
@@ -30,12 +29,16 @@ def output_layer(model: nn.Module, num_classes: int) -> nn.Linear:
     return layers[-1]
 
 
-@torch.no_grad()
 def init_from_weights(model: nn.Module, path: str | Path, classes: Sequence[str]) -> list[str]:
     """Copy the weights of the file ``path`` into ``model`` (trained on ``classes``); return the shared classes.
 
     Raises ModelError when the file holds another architecture or another configuration of it."""
-    source = load_weights(path)
+    return copy_weights(model, load_weights(path), classes, path)
+
+
+@torch.no_grad()
+def copy_weights(model: nn.Module, source: nn.Module, classes: Sequence[str], path: str | Path) -> list[str]:
+    """``init_from_weights`` with the file ``path`` already loaded as ``source``."""
     if source.model_name != model.model_name:
         raise ModelError(
             f"model.init {str(path)!r} holds a {source.model_name} but the recipe trains a {model.model_name}; "
@@ -66,8 +69,6 @@ def init_from_weights(model: nn.Module, path: str | Path, classes: Sequence[str]
 def check_init(spec: ModelConfig) -> None:
     """Raise the ModelError that ``init_from_weights`` would, before a run reads any data: the recipe's model is
     built with the classes of ``spec.init`` and initialised from it."""
-    classes = model_classes(load_weights(spec.init))
-    model = create_model(
-        spec.name, num_classes=len(classes), in_chans=spec.in_chans, img_size=spec.img_size, **spec.kwargs
-    )
-    init_from_weights(model, spec.init, classes)
+    source = load_weights(spec.init)
+    classes = model_classes(source)
+    copy_weights(spec.build(len(classes)), source, classes, spec.init)

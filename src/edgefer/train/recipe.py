@@ -12,12 +12,15 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from edgefer.data.splits import PROTOCOLS
 from edgefer.errors import ConfigError
+
+if TYPE_CHECKING:
+    from torch import nn
 
 SCHEDULES = ("cosine", "step", "none")
 OPTIMIZERS = ("adam", "adamw", "sgd")
@@ -30,6 +33,14 @@ class ModelConfig:
     in_chans: int = 1
     kwargs: dict[str, Any] = field(default_factory=dict)
     init: str | None = None  # weights file to fine-tune from (see train/finetune.py); None: random initialisation
+
+    def build(self, num_classes: int) -> nn.Module:
+        """A freshly initialised model of this configuration with ``num_classes`` outputs."""
+        from edgefer.models.registry import create_model
+
+        return create_model(
+            self.name, num_classes=num_classes, in_chans=self.in_chans, img_size=self.img_size, **self.kwargs
+        )
 
 
 @dataclass

@@ -26,7 +26,6 @@ from tqdm import tqdm
 
 from edgefer.errors import EdgeferError, ModelError
 from edgefer.evaluate.plots import plot_training_curves
-from edgefer.models.registry import create_model
 from edgefer.models.weights import save_weights, sha256_of
 from edgefer.train.augment import augment_batch
 from edgefer.train.checkpoint import load_checkpoint, save_checkpoint
@@ -126,9 +125,7 @@ class Trainer:
             torch.set_num_threads(recipe.train.threads)
         torch.manual_seed(recipe.train.seed)
         spec = recipe.model
-        self.model = create_model(
-            spec.name, num_classes=len(self.classes), in_chans=spec.in_chans, img_size=spec.img_size, **spec.kwargs
-        ).to(self.device)
+        self.model = spec.build(len(self.classes)).to(self.device)
         self.model.classes = self.classes
         if spec.init:
             shared = init_from_weights(self.model, spec.init, self.classes)
