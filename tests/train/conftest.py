@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 import torch
 from tinymodels import TINY, make_arrays, register_tiny_models
@@ -51,17 +49,3 @@ def arrays():
     from edgefer.train.trainer import ArraySplit
 
     return ArraySplit(*make_arrays(192, seed=0)), ArraySplit(*make_arrays(64, seed=1))
-
-
-def write_ckplus48(root: Path, subjects: int = 6, per_class: int = 2, size: int = 12) -> Path:
-    """A CK+48-like folder: <emotion>/S0NN_00K_0000000F.png for 3 emotions, several subjects."""
-    rng = np.random.default_rng(0)
-    for label, emotion in enumerate(("anger", "happy", "surprise")):
-        (root / emotion).mkdir(parents=True, exist_ok=True)
-        for subject in range(subjects):
-            for frame in range(per_class):
-                image = rng.integers(0, 60, (size, size)).astype(np.uint8)
-                image[label * 4 : label * 4 + 4] += 150
-                name = f"S{subject + 10:03d}_{label + 1:03d}_{frame + 1:08d}.png"
-                cv2.imwrite(str(root / emotion / name), image)
-    return root

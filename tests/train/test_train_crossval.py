@@ -4,7 +4,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import write_ckplus48
+from tinymodels import write_ckplus48
 
 from edgefer.errors import ConfigError, ModelError
 from edgefer.train.crossval import run_crossval

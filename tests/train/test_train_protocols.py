@@ -3,7 +3,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import write_ckplus48
+from tinymodels import write_ckplus48
 
 from edgefer.cli.main import main
 from edgefer.data.manifest import read_manifest, write_manifest

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import cv2
 import numpy as np
 import torch
 from torch import nn
@@ -63,3 +66,17 @@ def make_arrays(n: int, num_classes: int = 3, size: int = 12, seed: int = 0) -> 
     for i, label in enumerate(labels):
         images[i, label * band : label * band + band] += 150
     return images, labels
+
+
+def write_ckplus48(root: Path, subjects: int = 6, per_class: int = 2, size: int = 12) -> Path:
+    """A CK+48-like folder: <emotion>/S0NN_00K_0000000F.png for 3 emotions, several subjects."""
+    rng = np.random.default_rng(0)
+    for label, emotion in enumerate(("anger", "happy", "surprise")):
+        (root / emotion).mkdir(parents=True, exist_ok=True)
+        for subject in range(subjects):
+            for frame in range(per_class):
+                image = rng.integers(0, 60, (size, size)).astype(np.uint8)
+                image[label * 4 : label * 4 + 4] += 150
+                name = f"S{subject + 10:03d}_{label + 1:03d}_{frame + 1:08d}.png"
+                cv2.imwrite(str(root / emotion / name), image)
+    return root
