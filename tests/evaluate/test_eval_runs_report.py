@@ -38,7 +38,7 @@ def test_report_tables_mean_and_std_and_draws_the_chart(tmp_path, capsys):
     assert code == 0
     lines = printed.splitlines()
     assert lines[0] == "| | FER2013 | CK+ |"
-    assert lines[2] == "| Baseline | 50.00 % | 90.00 ± 10.00 % (3 folds) |"
+    assert lines[2] == "| Baseline | 50.00 % | 90.00 % ± 10.00 (3 folds) |"
     assert lines[3] == "| Baseline+Mamba | 60.00 % | – |"
     with Image.open(out) as image:
         assert image.format == "PNG" and image.width > 300

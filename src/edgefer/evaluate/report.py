@@ -7,6 +7,11 @@ from pathlib import Path
 from typing import Any
 
 
+def mean_std_percent(mean: float, std: float) -> str:
+    """Fractions written as ``82.74 % ± 8.90``: the one way summaries, ``edgefer report`` and the docs write them."""
+    return f"{100 * mean:.2f} % ± {100 * std:.2f}"
+
+
 def format_table(report: dict[str, Any]) -> str:
     """Per-class precision/recall/F1/support, then accuracy and macro-F1, from ``classification_report``."""
     width = max(len("class"), *(len(name) for name in report["per_class"]))

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgefer.errors import ConfigError
+from edgefer.evaluate.report import mean_std_percent
 
 
 @dataclass(frozen=True)
@@ -94,4 +95,4 @@ def _cell(run: RunAccuracy | None) -> str:
         return "–"
     if run.folds == 1:
         return f"{100 * run.mean:.2f} %"
-    return f"{100 * run.mean:.2f} ± {100 * run.std:.2f} % ({run.folds} folds)"
+    return f"{mean_std_percent(run.mean, run.std)} ({run.folds} folds)"

@@ -31,7 +31,7 @@ from edgefer.data.splits import fold_count, split_samples
 from edgefer.errors import ConfigError, DatasetError
 from edgefer.evaluate.inference import predict_probs
 from edgefer.evaluate.metrics import classification_report
-from edgefer.evaluate.report import write_report
+from edgefer.evaluate.report import mean_std_percent, write_report
 from edgefer.labels import EMOTIONS_WITH_CONTEMPT, canonical_name
 from edgefer.models.registry import model_entry
 from edgefer.models.weights import load_weights, read_weights_file, save_weights
@@ -248,7 +248,7 @@ def summary_markdown(recipe: Recipe, summary: dict[str, Any]) -> str:
         if key in summary:
             lines.append(
                 f"\nTest {label} over {summary['folds']} fold(s): "
-                f"{100 * summary[key]['mean']:.2f}% ± {100 * summary[key]['std']:.2f}%"
+                + mean_std_percent(summary[key]["mean"], summary[key]["std"])
             )
     return "\n".join(lines) + "\n"
 
