@@ -37,3 +37,7 @@ class MissingExtraError(EdgeferError):
             f"{purpose} needs the optional package '{package}', which is not installed; "
             f"install it with: pip install 'edgefer[{extra}]'"
         )
+
+
+class OutputError(EdgeferError):
+    """An output path that cannot be written, or whose writing would replace earlier results unasked."""

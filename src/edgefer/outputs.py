@@ -1,0 +1,49 @@
+"""Claiming output paths before any work starts: never replace earlier results unasked, never fail late.
+
+Every command that writes files claims its outputs first. A path that names the wrong kind of thing (a file where
+a folder is wanted, or the other way round), a folder that cannot be created, or earlier results that ``--force``
+has not released each stop the command with one line naming the path and the fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from edgefer.errors import OutputError
+
+
+def claim_output_file(path: str | Path, force: bool) -> Path:
+    """``path`` ready to be written: its folder exists; an existing file is replaced only with ``force``."""
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"{str(path)!r} is a folder; give a file path to write")
+    if path.exists() and not force:
+        raise OutputError(f"{str(path)!r} exists; pass --force to replace it or choose another path")
+    _make_folder(path.parent)
+    return path
+
+
+def claim_output_folder(path: str | Path, products: Iterable[str], force: bool) -> Path:
+    """``path`` created if needed; ``products`` (names inside it) already there are replaced only with ``force``."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"{str(path)!r} is a file; give a folder to write into")
+    if not force:
+        found = sorted(name for name in products if (path / name).exists())
+        if found:
+            raise OutputError(
+                f"{str(path)!r} already holds {', '.join(found)} from an earlier run; "
+                "pass --force to replace them or choose another folder"
+            )
+    _make_folder(path)
+    return path
+
+
+def _make_folder(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(
+            f"cannot create the folder {str(path)!r} ({error.strerror or error}); choose a writable path"
+        ) from None

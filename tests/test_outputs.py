@@ -1,0 +1,38 @@
+import pytest
+
+from edgefer.errors import OutputError
+from edgefer.outputs import claim_output_file, claim_output_folder
+
+
+def test_a_new_file_path_gets_its_folder(tmp_path):
+    path = claim_output_file(tmp_path / "a" / "b.csv", force=False)
+    assert path.parent.is_dir() and not path.exists()
+
+
+def test_an_existing_file_is_kept_unless_forced(tmp_path):
+    path = tmp_path / "keep.csv"
+    path.write_text("earlier")
+    with pytest.raises(OutputError, match="exists; pass --force"):
+        claim_output_file(path, force=False)
+    assert path.read_text() == "earlier"
+    assert claim_output_file(path, force=True) == path
+
+
+def test_a_folder_is_not_a_file_and_a_file_is_not_a_folder(tmp_path):
+    with pytest.raises(OutputError, match="is a folder"):
+        claim_output_file(tmp_path, force=True)
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(OutputError, match="is a file"):
+        claim_output_folder(tmp_path / "f", ["results.jsonl"], force=True)
+    with pytest.raises(OutputError, match="cannot create the folder"):
+        claim_output_file(tmp_path / "f" / "sub" / "out.csv", force=False)
+
+
+def test_a_folder_with_earlier_products_is_kept_unless_forced(tmp_path):
+    (tmp_path / "results.jsonl").write_text("earlier")
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(OutputError, match=r"already holds results\.jsonl"):
+        claim_output_folder(tmp_path, ["results.jsonl", "report.json"], force=False)
+    assert claim_output_folder(tmp_path, ["results.jsonl"], force=True) == tmp_path
+    assert claim_output_folder(tmp_path / "new", ["results.jsonl"], force=False).is_dir()
+    assert (tmp_path / "notes.txt").read_text() == "mine"
