@@ -199,3 +199,23 @@ def test_profile_models_uses_the_best_peak_of_the_whole_run(tiny_name, monkeypat
     monkeypatch.setattr(report, "peak_gflops", lambda threads, seconds: next(measured))
     profiles = report.profile_models([tiny_name, tiny_name], (1,), runs=1, warmup=0)
     assert [p.peak_gflops for p in profiles] == [{1: 30.0}, {1: 30.0}]
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [("3", "--img-size 3 is too small for lightcnn; choose 16 to 1024"), ("100000", "choose at most 1024")],
+)
+def test_cli_refuses_an_img_size_the_model_cannot_run_at(size, expected, capsys, monkeypatch):
+    def never(*args, **kwargs):
+        raise AssertionError("the size is checked before anything is measured")
+
+    monkeypatch.setattr(report, "peak_gflops", never)
+    assert main(["bench", "--model", "lightcnn", "--img-size", size]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_warns_of_more_threads_than_cores(tiny_name, capsys):
+    assert main(["bench", "--list", "--filter", NAME, "--threads", "100000"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "warning: --threads 100000 is more than the" in err[0]

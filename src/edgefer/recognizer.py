@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 from torch import nn
 
-from edgefer.errors import ConfigError, EdgeferError
+from edgefer.errors import ConfigError, EdgeferError, ModelError
 from edgefer.faces import Detection, FaceDetector, create_detector, crop_face
 from edgefer.runtime.backends import Backend, create_backend
 from edgefer.runtime.images import MAX_PIXELS, as_bgr
@@ -36,9 +36,53 @@ def load_model(model: str | Path | nn.Module) -> nn.Module | Path:
     if text.lower().endswith(".onnx"):
         return Path(text)
     if Path(text).suffix or Path(text).exists():
-        return load_weights(text)
+        return _check_finite(load_weights(text), text)
     shipped = shipped_weights(text)
-    return load_weights(shipped.path, shipped.sha256)
+    return _check_finite(load_weights(shipped.path, shipped.sha256), str(shipped.path))
+
+
+def _check_finite(model: nn.Module, path: str) -> nn.Module:
+    """The model, after checking that no weight is NaN or infinite (such a model only ever answers NaN)."""
+    for name, value in model.state_dict().items():
+        if value.is_floating_point() and not bool(value.isfinite().all()):
+            raise ModelError(
+                f"weights file {path!r} holds NaN or infinite values (first in {name}); the file is corrupt "
+                "or its training diverged: use another .pt written by `edgefer train`"
+            )
+    return model
+
+
+MIN_DETECT_WIDTH = 64  # pixels: the Haar detector's smallest face is 40 px, so narrower copies find nothing
+MAX_MARGIN = 1.0  # a crop three times the face's side; wider crops shrink the face to a few pixels, slowly
+
+
+def check_settings(
+    margin: float = 0.1,
+    detect_every: int = 3,
+    detect_width: int = 320,
+    smoothing: float = 0.5,
+    max_pixels: int = MAX_PIXELS,
+    cli: bool = False,
+) -> None:
+    """Raise ConfigError, naming the setting (as a ``--option`` when ``cli``) and its range, for any out of range."""
+
+    def name(key: str) -> str:
+        return f"--{key.replace('_', '-')}" if cli else key
+
+    if not detect_every >= 1:
+        raise ConfigError(f"{name('detect_every')} must be 1 or more, not {detect_every}")
+    if not detect_width >= MIN_DETECT_WIDTH:
+        raise ConfigError(
+            f"{name('detect_width')} must be at least {MIN_DETECT_WIDTH} pixels (default 320), not {detect_width}"
+        )
+    if not 0.0 < smoothing <= 1.0:
+        raise ConfigError(f"{name('smoothing')} must be in (0, 1] (1 = none), not {smoothing}")
+    if not 0.0 <= margin <= MAX_MARGIN:
+        raise ConfigError(
+            f"{name('margin')} must be between 0 and {MAX_MARGIN:g} (a fraction of the face box per side), not {margin}"
+        )
+    if not max_pixels >= 1:
+        raise ConfigError(f"{name('max_pixels')} must be a positive integer, not {max_pixels}")
 
 
 class Recognizer:
@@ -61,12 +105,7 @@ class Recognizer:
         smoothing: float = 0.5,
         max_pixels: int = MAX_PIXELS,
     ) -> None:
-        if detect_every < 1:
-            raise ConfigError(f"detect_every must be 1 or more, not {detect_every}")
-        if not 0.0 < smoothing <= 1.0:
-            raise ConfigError(f"smoothing must be in (0, 1] (1 = none), not {smoothing}")
-        if margin < 0:
-            raise ConfigError(f"margin must be 0 or more, not {margin}")
+        check_settings(margin, detect_every, detect_width, smoothing, max_pixels)
         self.detector: FaceDetector = create_detector(detector) if isinstance(detector, str) else detector
         self.backend: Backend = create_backend(load_model(model), backend)
         whole_image = self.detector.name == "none"
@@ -97,7 +136,8 @@ class Recognizer:
         width = frame.shape[1]
         if max_width and width > max_width and self.detector.name != "none":
             factor = width / max_width
-            small = cv2.resize(frame, (max_width, round(frame.shape[0] / factor)), interpolation=cv2.INTER_AREA)
+            height = max(1, round(frame.shape[0] / factor))
+            small = cv2.resize(frame, (max_width, height), interpolation=cv2.INTER_AREA)
             detections = [d.scaled(factor) for d in self.detector.detect(small)]
         else:
             detections = self.detector.detect(frame)
@@ -116,6 +156,11 @@ class Recognizer:
         crops = np.stack([crop_face(source, d, size, self.margin, self.align) for d in detections])
         scores = self.backend(preprocess.apply(crops))
         self.timings["classify"] += time.perf_counter() - start
+        if not np.isfinite(scores).all():
+            raise ModelError(
+                "the model produced non-finite scores; its weights are corrupt: use another model "
+                "(a .pt written by `edgefer train`, or the shipped default)"
+            )
         return [Face(d.box, s, self.classes, d.landmarks) for d, s in zip(detections, scores, strict=True)]
 
     def stream(

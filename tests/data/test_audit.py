@@ -99,12 +99,20 @@ def test_cli_table_lists_counts(flawed_fer, capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["data", "audit", "{tmp}/nowhere"], "cannot tell which data set"),
+        (["data", "audit", "{tmp}/nowhere"], "nowhere' does not exist; check the path"),
+        (["data", "audit", "{tmp}"], "holds; name it with --dataset NAME, NAME one of fer2013"),
         (["data", "audit", "{tmp}", "--dataset", "affectnet"], "unknown data set 'affectnet'"),
         (["data", "audit", "{tmp}", "--dataset", "jaffe"], "expected the layout jaffe/"),
         (["data", "split", "fer2013={tmp}", "--out", "{tmp}/o"], "found no labelled images"),
         (["data", "split", "{tmp}/x.csv", "--out", "{tmp}/o"], "lacks the column(s) pixels"),
-        (["data", "split", "{tmp}/fer.csv", "--out", "{tmp}/o"], "cannot tell which data set"),
+        (["data", "split", "{tmp}/fer.csv", "--out", "{tmp}/o"], "fer.csv' does not exist; check the path"),
+        (["data", "split", "{tmp}", "--out", "{tmp}/o"], "holds; name it as NAME={tmp} (e.g. fer2013={tmp})"),
+        (["data", "split", "ckplus48={tmp}", "--n-folds", "5", "--out", "{tmp}/o"], "--n-folds applies to the k-fold"),
+        (["data", "split", "ckplus48={tmp}", "--fold", "1", "--out", "{tmp}/o"], "--fold applies to the k-fold"),
+        (["data", "split", "ckplus48={tmp}", "--out", "{tmp}/x.csv"], "x.csv' is a file; give a folder"),
+        (["data", "audit", "{tmp}", "--dataset", "jaffe", "--drop-blank"], "add --clean-manifest FILE"),
+        (["data", "audit", "{tmp}", "--dataset", "jaffe", "--workers", "-2"], "--workers must be at least 1"),
+        (["data", "audit", "{tmp}", "--dataset", "jaffe", "--clean-manifest", "{tmp}"], "is a folder; give a file"),
         (["data", "split", "ckplus48={tmp}", "--protocol", "random", "--out", "{tmp}/o"], "unknown split protocol"),
     ],
 )
@@ -113,7 +121,8 @@ def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, capsys, argv, message):
     argv = [arg.replace("{tmp}", str(tmp_path)) for arg in argv]
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert message in err and "Traceback" not in err and err.count("\n") == 1
+    assert message.replace("{tmp}", str(tmp_path)) in err and "Traceback" not in err and err.count("\n") == 1
+    assert "--dataset" not in err or argv[1] == "audit"  # the advice names only options the command has
 
 
 def test_cli_split_writes_manifests_per_fold(tmp_path, capsys):
@@ -128,3 +137,48 @@ def test_cli_split_writes_manifests_per_fold(tmp_path, capsys):
     test = read_manifest(tmp_path / "out" / "fold_02" / "test.csv")
     assert {s.subject for s in test} == {"S002"} and len(test) == 2
     assert "fold_03: train 4" in capsys.readouterr().out
+
+
+def _ck(folder):
+    for subject in range(4):
+        for label in ("anger", "happy"):
+            write_image(folder / label / f"S{subject:03d}_001_0000000{label[0] == 'a'}.png")
+    return folder
+
+
+def test_cli_split_keeps_earlier_manifests_unless_forced(tmp_path, capsys, monkeypatch):
+    data, out = f"ckplus48={_ck(tmp_path / 'ck')}", tmp_path / "out"
+    assert main(["data", "split", data, "--protocol", "stratified_60_20_20", "--out", str(out)]) == 0
+    (out / "train.csv").write_text("earlier")
+    assert main(["data", "split", data, "--protocol", "stratified_60_20_20", "--out", str(out)]) == 2
+    assert "already holds test.csv, train.csv, val.csv" in capsys.readouterr().err
+    assert (out / "train.csv").read_text() == "earlier"
+    assert main(["data", "split", data, "--protocol", "stratified_60_20_20", "--out", str(out), "--force"]) == 0
+    assert len(read_manifest(out / "train.csv")) > 0
+    # fold folders: all earlier ones block writing every fold; a new single fold is fine, an earlier one is not
+    assert main(["data", "split", data, "--protocol", "loso", "--fold", "1", "--out", str(out)]) == 0
+    assert main(["data", "split", data, "--protocol", "loso", "--out", str(out)]) == 2
+    assert main(["data", "split", data, "--protocol", "loso", "--fold", "1", "--out", str(out)]) == 2
+    assert main(["data", "split", data, "--protocol", "loso", "--fold", "2", "--out", str(out)]) == 0
+    assert capsys.readouterr().err.count("already holds fold_01") == 2
+    assert main(["data", "split", data, "--protocol", "kfold", "--n-folds", "0", "--out", str(tmp_path / "k")]) == 2
+    assert "got 0; choose n_folds" in capsys.readouterr().err and not list((tmp_path / "k").iterdir())
+
+    def read_dataset(*args, **kwargs):
+        raise AssertionError("the data set was read before the outputs were claimed")
+
+    monkeypatch.setattr("edgefer.data.read_dataset", read_dataset)
+    assert main(["data", "split", data, "--protocol", "loso", "--fold", "2", "--out", str(out)]) == 2
+
+
+def test_cli_clean_manifest_is_kept_unless_forced(tmp_path, capsys, monkeypatch):
+    data, clean = str(_ck(tmp_path / "ck")), tmp_path / "clean.csv"
+    clean.write_text("earlier")
+    monkeypatch.setattr("edgefer.cli.data._read_input", lambda *args: pytest.fail("data read before the claim"))
+    assert main(["data", "audit", data, "--clean-manifest", str(clean)]) == 2
+    err = capsys.readouterr().err
+    assert "clean.csv' exists; pass --force" in err and err.count("\n") == 1
+    assert clean.read_text() == "earlier"
+    monkeypatch.undo()
+    assert main(["data", "audit", data, "--clean-manifest", str(clean), "--force"]) == 0
+    assert len(read_manifest(clean)) == 8

@@ -193,8 +193,15 @@ def test_detect_and_parse_data_spec(fer_folder, fer_csv, ckplus_release, rafdb_d
     assert parse_data_spec(str(fer_folder)) == ("fer2013", fer_folder)
     with pytest.raises(DatasetError, match="unknown data set 'fer'"):
         parse_data_spec("fer=somewhere")
-    with pytest.raises(DatasetError, match="cannot tell which data set"):
+    with pytest.raises(DatasetError, match="nowhere' does not exist; check the path"):
         detect_dataset(kdef_dir.parent / "nowhere")
+    with pytest.raises(DatasetError, match="does not exist"):
+        parse_data_spec(str(kdef_dir.parent / "nowhere"))
+    (kdef_dir.parent / "empty").mkdir()
+    with pytest.raises(DatasetError, match=r"cannot tell which data set .* name it as NAME="):
+        detect_dataset(kdef_dir.parent / "empty")
+    with pytest.raises(DatasetError, match="holds; name it with --dataset NAME, NAME one of"):
+        detect_dataset(kdef_dir.parent / "empty", naming="name it with --dataset NAME")
 
 
 def test_label_index_matches_canonical_order():

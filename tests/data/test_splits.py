@@ -114,6 +114,10 @@ def test_fold_count_and_bad_arguments():
     assert fold_count(samples, "kfold", 5) == 5
     with pytest.raises(ConfigError, match="between 3 and the number of subjects \\(4\\)"):
         fold_count(samples, "subject_kfold")
+    with pytest.raises(ConfigError, match="got 0; choose n_folds"):  # 0 is not "the default"
+        fold_count(samples, "kfold", 0)
+    with pytest.raises(ConfigError, match="got 0; choose n_folds"):
+        split_samples(samples, "subject_kfold", n_folds=0)
     with pytest.raises(ConfigError, match="fold 5 is out of range"):
         split_samples(samples, "kfold", fold=5, n_folds=5)
     with pytest.raises(ConfigError, match="known protocols: " + ", ".join(PROTOCOLS)):

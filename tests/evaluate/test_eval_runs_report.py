@@ -52,7 +52,10 @@ def test_report_tables_mean_and_std_and_draws_the_chart(tmp_path, capsys):
         (["--run", "FER2013:Baseline={missing}"], "no summary.json in"),
         (["--run", "FER2013:Baseline={untested}"], "has no test accuracy"),
         (["--run", "A:b={done}", "--run", "A:b={done}"], "--run A:b is given twice"),
-        (["--run", "A:b={done}", "--out", "{done}"], "cannot be written as a file"),
+        (["--run", "A:b={done}", "--out", "{done}"], "is a folder; give a file path"),
+        (["--run", "A:b={done}", "--out", "{done}/summary.json/x.png"], "cannot create the folder"),
+        (["--run", "A:b={done}", "--out", "{done}/summary.json"], "exists; pass --force to replace it"),
+        (["--run", "A:b={done}", "--force"], "add --out FILE.png or drop --force"),
         (["--run", "A:b={done}", "--title", "t"], "add --out"),
     ],
 )
@@ -65,3 +68,13 @@ def test_report_refuses_bad_input_with_one_line(tmp_path, capsys, args, message)
     assert main(["report", *(arg.format(**paths) for arg in args)]) == 2
     error = capsys.readouterr().err
     assert message in error and len(error.strip().splitlines()) == 1
+
+
+def test_report_keeps_an_earlier_chart_unless_forced(tmp_path, capsys):
+    done = _finished_run(tmp_path / "done", [0.7])
+    out = tmp_path / "bars.png"
+    out.write_bytes(b"earlier")
+    assert main(["report", "--run", f"A:b={tmp_path / 'missing'}", "--out", str(out)]) == 2  # claimed first
+    assert "bars.png' exists; pass --force" in capsys.readouterr().err and out.read_bytes() == b"earlier"
+    assert main(["report", "--run", f"A:b={done}", "--out", str(out), "--force"]) == 0
+    assert out.read_bytes()[:4] == b"\x89PNG"

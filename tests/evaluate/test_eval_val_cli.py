@@ -125,3 +125,21 @@ def test_bad_input_is_one_line_and_exit_2(weights, fer_like, tmp_path, capsys, c
     assert main(argv) == 2
     error = capsys.readouterr().err
     assert message in error and error.count("\n") == 1 and "Traceback" not in error
+
+
+def test_earlier_results_are_kept_unless_forced_and_claimed_before_any_work(weights, fer_like, tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = ["val", "--weights", str(weights), "--data", f"fer2013={fer_like}", "--out", str(out)]
+    assert main(argv) == 0
+    (out / "report.json").write_text("earlier")
+    absent = ["val", "--weights", str(tmp_path / "absent.pt"), "--data", "fer2013=absent", "--out", str(out)]
+    assert main(absent) == 2  # the output is claimed before the weights or the data are read
+    error = capsys.readouterr().err
+    assert "already holds confusion_matrix.png, report.json from an earlier run; pass --force" in error
+    assert error.count("\n") == 1 and (out / "report.json").read_text() == "earlier"
+    assert main([*argv, "--force", "--json"]) == 0
+    assert json.loads((out / "report.json").read_text())["n_images"] == json.loads(capsys.readouterr().out)["n_images"]
+    (tmp_path / "file.txt").write_text("mine")
+    assert main([*argv[:-1], str(tmp_path / "file.txt")]) == 2
+    error = capsys.readouterr().err
+    assert "file.txt' is a file; give a folder" in error and error.count("\n") == 1

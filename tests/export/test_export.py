@@ -29,19 +29,6 @@ def _inputs(model, count: int, seed: int) -> np.ndarray:
     return model.preprocess.apply(np.stack(pixels))
 
 
-@pytest.fixture(scope="module")
-def face_folder(tmp_path_factory) -> Path:
-    """A generic <class>/* data set of blurred-noise images, enough for calibration and a check."""
-    root = tmp_path_factory.mktemp("faces")
-    rng = np.random.default_rng(1)
-    for name in EMOTIONS:
-        (root / name).mkdir()
-        for index in range(4):
-            image = cv2.GaussianBlur(rng.integers(0, 256, (64, 64), dtype=np.uint8), (0, 0), 3)
-            cv2.imwrite(str(root / name / f"{index}.png"), image)
-    return root
-
-
 @pytest.mark.parametrize("name", TINY_MODELS)
 def test_onnx_and_int8_onnx_agree_with_pytorch(name, tmp_path):
     torch.manual_seed(0)
@@ -107,7 +94,7 @@ def test_cli_refuses_existing_output_and_missing_calibration(tmp_path, capsys):
     (tmp_path / "taken").mkdir()
     (tmp_path / "taken" / "keep.txt").write_text("mine")
     assert main(["export", "--weights", str(weights), "--out", str(tmp_path / "taken")]) == 2
-    assert "--force" in capsys.readouterr().err
+    assert "choose another --out" in capsys.readouterr().err
     assert (tmp_path / "taken" / "keep.txt").read_text() == "mine"
     assert main(["export", "--weights", str(weights), "--format", "tflite", "--out", str(tmp_path / "t")]) == 2
     assert "--calib" in capsys.readouterr().err

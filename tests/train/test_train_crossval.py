@@ -57,3 +57,13 @@ def test_matrix_refuses_a_training_manifest_and_checks_named_files_before_readin
         run_crossval(make_recipe(f"data.train_manifest={tmp_path / 'clean.csv'}"), datasets)
     with pytest.raises(ModelError, match=r"missing\.pt"):
         run_crossval(make_recipe(f"model.init={tmp_path / 'missing.pt'}"), datasets)
+
+
+def test_cli_a_missing_data_set_path_says_so(tmp_path, capsys):
+    from edgefer.cli.main import main
+
+    config = tmp_path / "tiny.yaml"
+    config.write_text("name: tiny\nmodel:\n  name: train_test_tiny\n", encoding="utf-8")
+    assert main(["crossval", "--config", str(config), "--data", "garbage", "--data", "folder=x"]) == 2
+    err = capsys.readouterr().err
+    assert "data set path 'garbage' does not exist; check the path" in err and err.count("\n") == 1

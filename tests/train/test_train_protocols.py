@@ -62,6 +62,37 @@ def test_single_split_protocol_writes_into_the_run_folder_and_refuses_to_overwri
     assert run_recipe(recipe, resume=True, show_progress=False, figures=False)["results"] == summary["results"]
 
 
+def test_a_refused_run_writes_nothing_and_resume_needs_something_to_resume(make_recipe, tmp_path):
+    root = write_ckplus48(tmp_path / "ck", subjects=5, per_class=4)
+    base = ("data.dataset=ckplus48", f"data.root={root}", "data.protocol=stratified_60_20_20", "train.epochs=1")
+    recipe = make_recipe(*base)
+    run_recipe(recipe, show_progress=False, figures=False)
+    before = {path: path.read_bytes() for path in recipe.run_dir.rglob("*") if path.is_file()}
+    with pytest.raises(ConfigError, match="already holds a run; continue it with --resume"):
+        run_recipe(make_recipe(*base, "train.lr=0.5"), show_progress=False, figures=False)
+    assert {path: path.read_bytes() for path in recipe.run_dir.rglob("*") if path.is_file()} == before
+    typo = make_recipe(*base, "name=tinny")
+    with pytest.raises(ConfigError, match=r"nothing to resume in .*tinny: .*; drop --resume to start a new run"):
+        run_recipe(typo, resume=True, show_progress=False, figures=False)
+    assert not typo.run_dir.exists()
+
+
+def test_an_unknown_model_fails_before_the_data_set_is_read(make_recipe, tmp_path, monkeypatch):
+    import dataclasses
+
+    from edgefer.errors import ModelError
+    from edgefer.train import run
+
+    with pytest.raises(ModelError, match=r"model\.name: unknown model 'tiny_typo'"):
+        make_recipe("model.name=tiny_typo")
+    recipe = make_recipe(f"data.root={tmp_path}")
+    recipe = dataclasses.replace(recipe, model=dataclasses.replace(recipe.model, name="tiny_typo"))  # unvalidated
+    monkeypatch.setattr(run, "read_dataset", lambda *args: pytest.fail("the data set was read first"))
+    with pytest.raises(ModelError, match="unknown model 'tiny_typo'"):
+        run.run_recipe(recipe, show_progress=False)
+    assert not recipe.run_dir.exists()
+
+
 def test_train_manifest_filters_training_only(make_recipe, tmp_path):
     root = write_ckplus48(tmp_path / "ck", subjects=5, per_class=4)
     base = ("data.dataset=ckplus48", f"data.root={root}", "data.protocol=stratified_60_20_20", "train.epochs=1")
@@ -106,6 +137,8 @@ def test_cli_trains_and_prints_the_summary(tmp_path, capsys):
         (["--set", "train.epochs=two"], "'train.epochs' must be of type int"),
         (["--set", "data.root=missing"], "data set folder 'missing' does not exist"),
         (["--set", "data.fold=7"], "data.fold 7 is out of range"),
+        (["--resume"], "nothing to resume in runs/tiny: "),
+        (["--set", "model.name=lightcn"], "model.name: unknown model 'lightcn'; did you mean lightcnn"),
     ],
 )
 def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, capsys, extra, message):

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from edgefer.errors import ConfigError
+from edgefer.errors import ConfigError, ModelError
 from edgefer.train.recipe import dump_recipe, load_recipe, recipe_from_dict
 
 CONFIGS = sorted((Path(__file__).resolve().parents[2] / "configs").glob("*.yaml"))
@@ -34,10 +34,11 @@ def test_integer_is_accepted_where_a_float_is_expected():
         (["trainer.lr=0.1"], "unknown recipe key 'trainer'"),
         (["train.lr"], "not of the form key=value"),
         (["data.classes=happy"], "'data.classes' must be a list"),
+        (["model.name=lightcn"], "model.name: unknown model 'lightcn'; did you mean lightcnn"),
     ],
 )
 def test_bad_recipe_values_raise_config_error(overrides, message):
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises((ConfigError, ModelError), match=message):
         recipe_from_dict({}, overrides)
 
 
@@ -49,6 +50,29 @@ def test_dumped_recipe_loads_back_equal(tmp_path):
 def test_missing_recipe_file_names_the_fix(tmp_path):
     with pytest.raises(ConfigError, match="does not exist; pass one of the files under configs/"):
         load_recipe(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "is empty; write the recipe's fields into it"),
+        ("# only a comment\n", "is empty"),
+        ("- name: x\n", "holds a list, not a mapping of recipe sections"),
+        ("name: x\nmodel: {name: [}\n", r"not valid YAML at line 2, column 16: expected the node content"),
+        ("name: x\ntrain:\n  lr: 1\n epochs: 2\n", "not valid YAML at line 4, column 2"),
+    ],
+)
+def test_an_empty_or_broken_recipe_file_names_the_file_and_line(tmp_path, text, message):
+    path = tmp_path / "recipe.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_recipe(path)
+    assert str(path) in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_folder_is_not_a_recipe(tmp_path):
+    with pytest.raises(ConfigError, match="is a folder; pass a recipe YAML file"):
+        load_recipe(tmp_path)
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=[path.stem for path in CONFIGS])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from edgefer.errors import ConfigError
 
@@ -48,6 +49,16 @@ def _check(args: argparse.Namespace) -> None:
             raise ConfigError(f"--{option.replace('_', '-')} must be a positive integer, got {value}")
     if args.warmup < 0:
         raise ConfigError(f"--warmup must be zero or more, got {args.warmup}")
+    if args.threads is not None:
+        from edgefer.profile.latency import available_threads
+
+        cores = available_threads()
+        if args.threads > cores:
+            print(
+                f"edgefer bench: warning: --threads {args.threads} is more than the {cores} cores this process may "
+                "use; that latency measures oversubscription, not the model",
+                file=sys.stderr,
+            )
 
 
 def _names(pattern: str) -> list[str]:

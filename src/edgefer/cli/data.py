@@ -10,6 +10,9 @@ import argparse
 import json
 from pathlib import Path
 
+FOLD_PROTOCOLS = ("kfold", "subject_kfold", "loso")
+SPLIT_PARTS = ("train", "val", "test")
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("data", help="audit data sets and write split manifests")
@@ -32,6 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     audit.add_argument("--drop-blank", action="store_true", help="leave near-blank images out of --clean-manifest")
     audit.add_argument("--workers", type=int, help="decoding processes (default: all cores)")
+    audit.add_argument("--force", action="store_true", help="replace earlier results (an existing --clean-manifest)")
     audit.set_defaults(run=run_audit)
 
     split = actions.add_parser(
@@ -49,12 +53,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     split.add_argument("--fold", type=int, help="write only this fold (default: every fold)")
     split.add_argument("--n-folds", type=int, help="folds for kfold / subject_kfold (default 10)")
     split.add_argument("--out", type=Path, required=True, help="output folder")
+    split.add_argument("--force", action="store_true", help="replace earlier results (manifests already in --out)")
     split.set_defaults(run=run_split)
 
 
 def run_audit(args: argparse.Namespace) -> int:
     from edgefer.data import audit_samples, clean_samples, write_manifest
+    from edgefer.errors import ConfigError
+    from edgefer.outputs import claim_output_file
 
+    if args.drop_blank and not args.clean_manifest:
+        raise ConfigError(
+            "--drop-blank only shapes the manifest --clean-manifest writes; add --clean-manifest FILE or drop it"
+        )
+    if args.workers is not None and args.workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {args.workers}; or leave it out to use all cores")
+    if args.clean_manifest:
+        claim_output_file(args.clean_manifest, args.force)
     name, samples = _read_input(args.path, args.dataset)
     report = audit_samples(samples, workers=args.workers)
     if args.json:
@@ -73,16 +88,36 @@ def run_split(args: argparse.Namespace) -> int:
     from edgefer.data import fold_count, manifest_hash, parse_data_spec, read_dataset, split_samples, write_manifest
     from edgefer.data.splits import PROTOCOLS
     from edgefer.errors import ConfigError
+    from edgefer.outputs import claim_output_folder
 
     if args.protocol not in PROTOCOLS:
         raise ConfigError(f"unknown split protocol {args.protocol!r}; use one of {', '.join(PROTOCOLS)}")
+    folded = args.protocol in FOLD_PROTOCOLS
+    for option, value in (("--fold", args.fold), ("--n-folds", args.n_folds)):
+        if value is not None and not folded:
+            raise ConfigError(
+                f"{option} applies to the k-fold protocols ({', '.join(FOLD_PROTOCOLS)}), not {args.protocol}; "
+                f"drop {option} or choose one of them"
+            )
+    if args.fold is not None and args.fold < 0:
+        raise ConfigError(f"--fold must be 0 or more, got {args.fold}")
+    # Claim the outputs before any data is read: the three manifests, or the fold folders this call writes (with
+    # every fold, all earlier fold folders: a shorter protocol would leave them beside the new ones).
+    if not folded:
+        products = [f"{part}.csv" for part in SPLIT_PARTS]
+    elif args.fold is not None:
+        products = [_fold_folder(args.fold)]
+    else:
+        products = [path.name for path in args.out.glob("fold_*")] if args.out.is_dir() else []
+    claim_output_folder(args.out, products, args.force)
     name, root = parse_data_spec(args.data)
     samples = read_dataset(name, root)
     count = fold_count(samples, args.protocol, args.n_folds)
     folds = range(count) if args.fold is None else [args.fold]
     for fold in folds:
         parts = split_samples(samples, args.protocol, seed=args.seed, fold=fold, n_folds=args.n_folds)
-        folder = args.out if count == 1 else args.out / f"fold_{fold:02d}"
+        folder = args.out if not folded else args.out / _fold_folder(fold)
+        claim_output_folder(folder, [f"{part}.csv" for part in parts], force=True)  # checked above
         for part, part_samples in parts.items():
             write_manifest(folder / f"{part}.csv", part_samples)
         sizes = ", ".join(f"{part} {len(s)} ({manifest_hash(s)})" for part, s in parts.items())
@@ -101,8 +136,12 @@ def _read_input(path: str, dataset: str | None) -> tuple[str, list]:
             header = [column.strip().lower() for column in next(csv.reader(handle), [])]
         if "path" in header:
             return "manifest", read_manifest(path)
-    name = dataset or detect_dataset(path)
+    name = dataset or detect_dataset(path, naming="name it with --dataset NAME")
     return name, read_dataset(name, path)
+
+
+def _fold_folder(fold: int) -> str:
+    return f"fold_{fold:02d}"
 
 
 def _format_report(name: str, root: str, report: dict) -> str:

@@ -28,19 +28,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--weights", required=True, metavar="W.pt", help="weights file written by edgefer train")
     parser.add_argument("--format", choices=FORMATS, default="onnx", help="export format (default: onnx)")
-    parser.add_argument(
-        "--target", choices=ESPDL_TARGETS, default="esp32s3", help="chip of --format espdl (default: esp32s3)"
-    )
+    parser.add_argument("--target", choices=ESPDL_TARGETS, help="chip of --format espdl (default: esp32s3)")
     parser.add_argument("--int8", action="store_true", help="also write a statically quantised int8 ONNX model")
-    parser.add_argument("--calib", metavar="NAME=PATH", help="data set whose training split calibrates int8")
+    parser.add_argument(
+        "--calib",
+        metavar="NAME=PATH",
+        help="data set whose training split calibrates int8 (--int8, or formats tflite, mcu and espdl)",
+    )
     parser.add_argument("--calib-count", type=int, default=300, help="calibration images (default: 300)")
     parser.add_argument("--eval", metavar="NAME=PATH", help="labelled data set to measure the accuracy delta on")
-    parser.add_argument("--eval-split", default="PrivateTest", help="split of --eval (default: PrivateTest)")
     parser.add_argument(
-        "--eval-count", type=int, default=0, help="use only this many --eval images, drawn with --seed (0: all)"
+        "--eval-split",
+        help="split of --eval: an official split, train/val/test of its default protocol, or all "
+        "(default: PrivateTest)",
+    )
+    parser.add_argument(
+        "--eval-count", type=int, help="use only this many --eval images, drawn with --seed (default: all)"
     )
     parser.add_argument("--out", type=Path, help="output folder (default: runs/export/<weights stem>-<format>)")
-    parser.add_argument("--force", action="store_true", help="replace the output folder if it exists")
+    parser.add_argument(
+        "--force", action="store_true", help="replace an earlier export in --out (a folder holding its export.json)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed for drawing calibration/eval images (default: 0)")
     parser.add_argument("--json", action="store_true", help="print the measurements as one JSON object")
     parser.set_defaults(run=run)
@@ -49,20 +57,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from edgefer.errors import ConfigError
-    from edgefer.export.pipeline import ExportInputs, export_model
+    from edgefer.export.pipeline import ExportInputs, claim_export_folder, export_model
     from edgefer.models import load_weights
 
-    if args.calib_count < 1:
-        raise ConfigError(f"--calib-count must be at least 1, got {args.calib_count}")
+    _check(args)
+    out_dir = args.out or Path("runs") / "export" / f"{Path(args.weights).stem}-{args.format}"
+    claim_export_folder(out_dir, args.force)  # before reading any data: a refused --out costs nothing
     model = load_weights(args.weights)
     inputs = ExportInputs()
+    if args.eval:
+        _evaluation(model, args.eval, args.eval_split or "PrivateTest", args, inputs)
     if args.calib:
         inputs.calibration = _calibration(model, args.calib, args.calib_count, args.seed)
-    if args.eval:
-        _evaluation(model, args.eval, args.eval_split, args, inputs)
-    out_dir = args.out or Path("runs") / "export" / f"{Path(args.weights).stem}-{args.format}"
-    result = export_model(model, args.format, out_dir, args.int8, inputs, force=args.force, target=args.target)
+    target = args.target or ESPDL_TARGETS[0]
+    result = export_model(model, args.format, out_dir, args.int8, inputs, force=args.force, target=target)
     if args.json:
         print(json.dumps({"out_dir": str(result.out_dir), "rows": result.rows}))
         return 0
@@ -72,6 +80,33 @@ def run(args: argparse.Namespace) -> int:
         if row.get("note"):
             print(f"{row['artefact']}: {row['note']}")
     return 0
+
+
+def _check(args: argparse.Namespace) -> None:
+    """Options that would be ignored, or cannot work, refused before any work."""
+    from edgefer.errors import ConfigError, ExportError
+    from edgefer.export.pipeline import CALIBRATION_NEEDED, needs_calibration
+
+    if args.calib_count < 1:
+        raise ConfigError(f"--calib-count must be at least 1, got {args.calib_count}")
+    if args.eval_count is not None and args.eval_count < 1:
+        raise ConfigError(f"--eval-count must be at least 1, got {args.eval_count}; omit it to use every image")
+    for option, value in (("--eval-count", args.eval_count), ("--eval-split", args.eval_split)):
+        if value is not None and not args.eval:
+            raise ConfigError(f"{option} applies to --eval data; pass --eval NAME=PATH or drop {option}")
+    if args.target is not None and args.format != "espdl":
+        raise ConfigError(
+            f"--target chooses the chip of --format espdl, not of --format {args.format}; "
+            "pass --format espdl or drop --target"
+        )
+    quantises = needs_calibration(args.format, args.int8)
+    if args.calib and not quantises:
+        raise ConfigError(
+            f"--calib calibrates int8 quantisation, which --format {args.format} does only with --int8; "
+            "add --int8 or drop --calib"
+        )
+    if quantises and not args.calib:
+        raise ExportError(CALIBRATION_NEEDED)
 
 
 def _calibration(model, spec: str, count: int, seed: int):
@@ -101,8 +136,10 @@ def _evaluation(model, spec: str, split: str, args: argparse.Namespace, inputs) 
 
     name, root = parse_data_spec(spec)
     samples = read_dataset(name, root)
-    chosen, label = select_split(samples, split, protocol=default_protocol(samples))
-    if args.eval_count:
+    protocol = default_protocol(samples)
+    _check_split(name, samples, split, protocol)
+    chosen, label = select_split(samples, split, protocol=protocol)
+    if args.eval_count is not None:
         order = np.random.default_rng(args.seed).permutation(len(chosen))[: args.eval_count]
         chosen = [chosen[i] for i in sorted(order)]
     images, labels = load_arrays(chosen, model.preprocess.image_size)
@@ -112,6 +149,22 @@ def _evaluation(model, spec: str, split: str, args: argparse.Namespace, inputs) 
     inputs.check_columns = match.model_columns
     note = f"; {match.describe()}" if match.describe() else ""
     inputs.check_name = f"{name} {label}, {int(keep.sum())} images{note}"
+
+
+def _check_split(name: str, samples, split: str, protocol: str) -> None:
+    """An --eval-split the data set lacks, refused with the choices in export's own options (select_split's advice
+    names val's --protocol, which export does not have: it always uses the data set's default protocol)."""
+    from edgefer.data.selection import PROTOCOL_SPLITS
+    from edgefer.errors import DatasetError
+
+    official = sorted({sample.split for sample in samples if sample.split})
+    if split == "all" or split in PROTOCOL_SPLITS or split.lower() in {known.lower() for known in official}:
+        return
+    choices = ", ".join(official) + " (official), " if official else ""
+    raise DatasetError(
+        f"data set {name!r} has no split {split!r}{'' if official else ' (it has no official splits)'}; "
+        f"pass --eval-split with one of {choices}{'/'.join(PROTOCOL_SPLITS)} (of protocol {protocol}) or all"
+    )
 
 
 def _table(rows: list[dict]) -> str:

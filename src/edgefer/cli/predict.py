@@ -6,9 +6,14 @@ import argparse
 import contextlib
 import sys
 import time
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from edgefer.cli.options import add_recognizer_options
-from edgefer.errors import ConfigError
+from edgefer.errors import ConfigError, ImageError, OutputError
+
+if TYPE_CHECKING:
+    from edgefer.runtime.results import FrameResult
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,6 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--save", metavar="DIR", help="write annotated images (PNG) or video (MP4) and the results file into DIR"
     )
+    parser.add_argument("--force", action="store_true", help="replace earlier results in --save DIR")
     parser.add_argument("--show", action="store_true", help="show annotated frames in a window (needs a display)")
     parser.add_argument("--format", default="jsonl", choices=("jsonl", "csv"), help="result format (default jsonl)")
     parser.add_argument(
@@ -43,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=int,
         default=320,
         metavar="PX",
-        help="video: detect faces on frames downscaled to this width (default 320)",
+        help="video: detect faces on frames downscaled to this width, 64 or more (default 320)",
     )
     parser.add_argument(
         "--smoothing",
@@ -52,7 +58,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="A",
         help="video: EMA weight of the newest scores per face, 1 = no smoothing (default 0.5)",
     )
-    parser.add_argument("--margin", type=float, default=0.1, help="crop margin per side, fraction of the face box")
+    parser.add_argument(
+        "--margin", type=float, default=0.1, help="crop margin per side, fraction of the face box, 0 to 1 (default 0.1)"
+    )
     parser.add_argument("--no-align", action="store_true", help="do not level the eyes (detectors with landmarks)")
     parser.add_argument(
         "--max-pixels",
@@ -76,23 +84,54 @@ def _open_window() -> None:
         ) from None
 
 
-def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
+def _claim_save_folder(args: argparse.Namespace, kind: str, name: str) -> None:
+    """Claim --save DIR before any work: earlier results there are replaced only with --force, inputs never."""
+    from edgefer.outputs import claim_output_folder
 
+    # Annotated files are named after the inputs; for a folder or glob, results.* marks an earlier run.
+    products = ["results.jsonl", "results.csv"]
+    if kind == "image":
+        products.append(f"{Path(name).stem}.png")
+    elif kind in ("video", "camera", "stream"):
+        products.append(f"{Path(name).stem or 'stream'}.mp4")
+    save = Path(args.save).expanduser()
+    if kind == "folder" and save.resolve() == Path(name).expanduser().resolve():
+        raise OutputError(
+            f"--save {args.save!r} is the input folder; annotated copies would replace its images: "
+            "choose another folder"
+        )
+    inputs = [Path(name).expanduser()] if kind == "image" else []
+    if kind == "glob":
+        import glob
+
+        inputs = [Path(match) for match in glob.glob(name, recursive=True)]
+    for image in inputs:
+        if (save / f"{image.stem}.png").resolve() == image.resolve():
+            raise OutputError(
+                f"--save {args.save!r} would replace the input image {str(image)!r} with its annotated copy; "
+                "choose another folder"
+            )
+    claim_output_folder(save, products, args.force)
+
+
+def run(args: argparse.Namespace) -> int:
     import cv2
     from tqdm import tqdm
 
     from edgefer.assets import SAMPLE_IMAGE
-    from edgefer.recognizer import Recognizer
+    from edgefer.recognizer import Recognizer, check_settings
     from edgefer.runtime.annotate import draw_faces
     from edgefer.runtime.images import MAX_PIXELS
     from edgefer.runtime.sinks import AnnotatedWriter, ResultWriter
     from edgefer.runtime.sources import open_source
 
     max_pixels = MAX_PIXELS if args.max_pixels is None else args.max_pixels
-    if max_pixels < 1:
-        raise ConfigError(f"--max-pixels must be a positive integer, got {max_pixels}")
+    check_settings(args.margin, args.detect_every, args.detect_width, args.smoothing, max_pixels, cli=True)
+    if args.force and not args.save:
+        raise ConfigError("--force lets --save replace earlier results; add --save DIR or drop --force")
     source = open_source(args.source if args.source is not None else SAMPLE_IMAGE, max_pixels)
+    if args.save:
+        _claim_save_folder(args, source.kind, source.name)
     if args.show:
         _open_window()
     recognizer = Recognizer(
@@ -119,10 +158,9 @@ def run(args: argparse.Namespace) -> int:
                 source.fps or 30.0,
             )
             stack.callback(annotated.close)
-            results = stack.enter_context(
-                open(Path(args.save) / f"results.{args.format}", "w", encoding="utf-8", newline="")
-            )
-            sinks.append(ResultWriter(results, args.format, recognizer.classes))
+            # Opened at the first result, so that a run that fails before any leaves earlier results alone.
+            sinks.append(_LazyResultFile(Path(args.save) / f"results.{args.format}", args.format, recognizer.classes))
+            stack.callback(sinks[-1].close)
         if args.show:
             stack.callback(cv2.destroyAllWindows)
         still = source.kind in ("image", "folder", "glob")
@@ -142,6 +180,7 @@ def run(args: argparse.Namespace) -> int:
             tqdm.write(f"skipped {name}: {error}", file=sys.stderr)
 
         faces_seen = 0
+        frames_done = 0
         fps = 0.0
         last = time.perf_counter()
         for result in recognizer.stream(
@@ -152,6 +191,7 @@ def run(args: argparse.Namespace) -> int:
             fps = instant if fps == 0.0 else 0.9 * fps + 0.1 * instant  # shown live, smoothed
             last = now
             faces_seen += len(result.faces)
+            frames_done += 1
             for sink in sinks:
                 sink.write(result)
             if annotate:
@@ -164,8 +204,41 @@ def run(args: argparse.Namespace) -> int:
                         break
             progress.update(1)
             progress.set_postfix(faces=faces_seen, fps=f"{fps:.1f}", refresh=False)
+    if skipped and frames_done == 0:
+        raise ImageError(
+            f"none of the {len(skipped)} input files could be read as images (reasons listed above); "
+            "give image files (jpg, png, ...) that are not empty or corrupt"
+        )
     if skipped:
         print(f"edgefer predict: skipped {len(skipped)} unreadable file(s) (listed above)", file=sys.stderr)
     if args.save:
         print(f"edgefer predict: results and annotated output in {args.save}", file=sys.stderr)
     return 0
+
+
+class _LazyResultFile:
+    """A ResultWriter on a file that is created at the first result (an unwritable file is a one-line error)."""
+
+    def __init__(self, path: Path, fmt: str, classes: tuple[str, ...]) -> None:
+        self.path = path
+        self.fmt = fmt
+        self.classes = classes
+        self._handle = None
+        self._writer = None
+
+    def write(self, result: FrameResult) -> None:
+        if self._writer is None:
+            from edgefer.runtime.sinks import ResultWriter
+
+            try:
+                self._handle = open(self.path, "w", encoding="utf-8", newline="")  # noqa: SIM115 (closed by close)
+            except OSError as error:
+                raise OutputError(
+                    f"cannot write {str(self.path)!r} ({error.strerror or error}); choose a writable --save DIR"
+                ) from None
+            self._writer = ResultWriter(self._handle, self.fmt, self.classes)
+        self._writer.write(result)
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()

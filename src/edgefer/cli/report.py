@@ -23,19 +23,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--out", help="write the bar chart to this PNG file")
     parser.add_argument("--title", help="title of the chart (with --out)")
+    parser.add_argument("--force", action="store_true", help="replace earlier results (an existing --out file)")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from edgefer.errors import ConfigError
     from edgefer.evaluate.runs import accuracy_markdown, parse_run_spec, read_run_accuracy, run_grid
+    from edgefer.outputs import claim_output_file
 
     if args.title and not args.out:
         raise ConfigError("--title names the chart, which only --out writes; add --out FILE.png or drop --title")
-    if args.out and (Path(args.out).is_dir() or Path(args.out).parent.is_file()):
-        raise ConfigError(f"--out {args.out!r} cannot be written as a file; give the path of a .png file")
+    if args.force and not args.out:
+        raise ConfigError("--force lets --out replace an earlier chart; add --out FILE.png or drop --force")
+    if args.out:
+        claim_output_file(args.out, args.force)
     grid = run_grid([read_run_accuracy(*parse_run_spec(spec)) for spec in args.runs])
     print(accuracy_markdown(grid), end="")
     if args.out:

@@ -17,6 +17,8 @@ from edgefer.evaluate.tta import TTA_MODES
 if TYPE_CHECKING:
     import torch
 
+REPORT_FILES = ("report.json", "confusion_matrix.png")  # what write_report writes
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -43,8 +45,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--tta", choices=TTA_MODES, default="none", help="test-time augmentation (default: none)")
     parser.add_argument("--batch-size", type=int, default=256, help="images per forward pass (default: 256)")
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda or cuda:N")
-    parser.add_argument("--out", type=Path, help="output folder (default: runs/val/<weights file stem>)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="output folder (default: runs/val/<weights stem>_<data set>_<split>, plus the protocol and fold, and the "
+        "TTA, when not the defaults)",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object instead of a table")
+    parser.add_argument("--force", action="store_true", help="replace earlier results (a report already in --out)")
     parser.set_defaults(run=run)
 
 
@@ -59,12 +67,15 @@ def run(args: argparse.Namespace) -> int:
     from edgefer.evaluate.report import format_table, write_report
     from edgefer.models import load_weights
     from edgefer.models.weights import model_classes
+    from edgefer.outputs import claim_output_folder
 
     if args.batch_size < 1:
         raise ConfigError(f"--batch-size must be at least 1, got {args.batch_size}")
+    name, root = parse_data_spec(args.data)
+    out_dir = args.out or _default_out(args, name)
+    claim_output_folder(out_dir, REPORT_FILES, args.force)
     device = _resolve_device(args.device)
     model = load_weights(args.weights).to(device)
-    name, root = parse_data_spec(args.data)
     samples = read_dataset(name, root)
     chosen, split = select_split(samples, args.split, args.protocol, args.split_seed, args.fold, args.n_folds)
     images, labels = load_arrays(chosen, model.preprocess.image_size)
@@ -89,7 +100,6 @@ def run(args: argparse.Namespace) -> int:
             "seconds": round(time.perf_counter() - start, 3),
         }
     )
-    out_dir = args.out or Path("runs") / "val" / Path(args.weights).stem
     title = f"{model.model_name} on {name} {split} (accuracy {100 * report['accuracy']:.2f}%)"
     paths = write_report(report, out_dir, title=title)
 
@@ -109,6 +119,17 @@ def _split_options(args: argparse.Namespace) -> dict:
     if args.split not in PROTOCOL_SPLITS:
         return {}
     return {"protocol": args.protocol, "fold": args.fold, "n_folds": args.n_folds, "split_seed": args.split_seed}
+
+
+def _default_out(args: argparse.Namespace, dataset: str) -> Path:
+    """One folder per evaluation setting, so that evaluating the same weights another way keeps earlier reports."""
+    parts = [Path(args.weights).stem, dataset]
+    if args.protocol != "official":
+        parts.append(f"{args.protocol}-fold{args.fold}")
+    parts.append(args.split)
+    if args.tta != "none":
+        parts.append(f"tta-{args.tta}")
+    return Path("runs") / "val" / "_".join(parts)
 
 
 def _resolve_device(name: str) -> torch.device:

@@ -79,7 +79,7 @@ def fold_count(samples: Sequence[Sample], protocol: str, n_folds: int | None = N
     if protocol not in PROTOCOLS:
         raise ConfigError(f"unknown split protocol {protocol!r}; known protocols: {', '.join(PROTOCOLS)}")
     if protocol == "kfold":
-        count, units = n_folds or DEFAULT_FOLDS, len(samples)
+        count, units = DEFAULT_FOLDS if n_folds is None else n_folds, len(samples)
     else:
         subjects = _subjects(samples, protocol)
         if protocol == "loso":
@@ -87,7 +87,7 @@ def fold_count(samples: Sequence[Sample], protocol: str, n_folds: int | None = N
             if n_folds is not None and n_folds != count:
                 raise ConfigError(f"loso has one fold per subject ({count} here), not {n_folds}; drop n_folds")
         else:
-            count = n_folds or DEFAULT_FOLDS
+            count = DEFAULT_FOLDS if n_folds is None else n_folds
         units = len(subjects)
     if count < 3 or count > units:
         what = "subjects" if protocol != "kfold" else "samples"

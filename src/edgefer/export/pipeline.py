@@ -3,11 +3,14 @@ each checked against the PyTorch model, with sizes, latency, agreement and (give
 of int8.
 
 Everything is written into a scratch folder beside the output and moved into place only when it all succeeded, so
-a failed export leaves nothing half-written.
+a failed export leaves nothing half-written. Every export also writes ``export.json`` (what was exported and how it
+measured); ``force`` replaces only a folder that holds one and nothing the export did not write.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -18,12 +21,17 @@ import numpy as np
 import torch
 from torch import nn
 
-from edgefer.errors import ExportError
+from edgefer.errors import ExportError, OutputError
 from edgefer.export.onnx import export_onnx
 from edgefer.export.verify import agreement, onnx_logits, onnx_session, scored_accuracy, torch_logits
+from edgefer.outputs import claim_output_folder
 
 FORMATS: tuple[str, ...] = ("onnx", "tflite", "mcu", "espdl")
 LATENCY_RUNS = 50
+MANIFEST = "export.json"  # written by every export: marks a folder --force may replace
+CALIBRATION_NEEDED = (
+    "int8 export needs calibration images: pass --calib NAME=PATH (e.g. --calib fer2013=path/to/fer2013)"
+)
 
 
 @dataclass
@@ -56,16 +64,11 @@ def export_model(
     """Export ``model`` to ``fmt`` into ``out_dir`` and measure each artefact (``target``: the chip of ``espdl``)."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    needs_calibration = int8 or fmt in ("tflite", "mcu", "espdl")
-    if needs_calibration and inputs.calibration is None:
-        raise ExportError(
-            "int8 export needs calibration images: pass --calib NAME=PATH (e.g. --calib fer2013=path/to/fer2013)"
-        )
-    if out_dir.exists() and not force:
-        raise ExportError(f"output folder {str(out_dir)!r} exists; pass --force to replace it or choose --out")
+    if needs_calibration(fmt, int8) and inputs.calibration is None:
+        raise ExportError(CALIBRATION_NEEDED)
+    out_dir = claim_export_folder(out_dir, force)
     check = inputs.check if inputs.check is not None else _random_inputs(model)
     reference = torch_logits(model, check)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
         result = ExportResult(out_dir)
@@ -76,14 +79,93 @@ def export_model(
             _export_espdl(result, model, scratch, target, inputs, check, reference)
         else:
             _export_tflite(result, model, scratch, fmt, inputs, check, reference)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        scratch.replace(out_dir)
+        result.files["manifest"] = _write_manifest(scratch, model, fmt, int8, target, inputs, result)
+        _move_into_place(scratch, out_dir, force)
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
         raise
     result.files = {key: out_dir / path.relative_to(scratch) for key, path in result.files.items()}
     return result
+
+
+def needs_calibration(fmt: str, int8: bool) -> bool:
+    """Whether exporting to ``fmt`` quantises, and so needs calibration images."""
+    return int8 or fmt in ("tflite", "mcu", "espdl")
+
+
+def claim_export_folder(out_dir: str | Path, force: bool) -> Path:
+    """``out_dir`` (made absolute) checked before any work: it may receive an export if it is absent or empty, or
+    (with ``force``) an earlier export holding only what that export wrote. Anything else raises OutputError."""
+    out_dir = Path(os.path.abspath(out_dir))
+    shown = str(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"--out {shown!r} is a file; give a folder for the export")
+    if out_dir.is_dir() and any(out_dir.iterdir()):
+        if not (out_dir / MANIFEST).is_file():
+            raise OutputError(
+                f"--out {shown!r} is a folder that holds no earlier export (no {MANIFEST}), which --force never "
+                "replaces; choose another --out (a new or empty folder)"
+            )
+        if not force:
+            raise OutputError(
+                f"--out {shown!r} holds an earlier export; pass --force to replace it or choose another --out"
+            )
+        others = sorted({path.name for path in out_dir.iterdir()} - _written_by_export(out_dir))
+        if others:
+            listed = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+            raise OutputError(
+                f"--out {shown!r} holds an earlier export and also {listed}, which no export wrote; "
+                "move them out or choose another --out"
+            )
+    claim_output_folder(out_dir.parent, (), force)
+    return out_dir
+
+
+def _written_by_export(out_dir: Path) -> set[str]:
+    try:
+        return {MANIFEST, *json.loads((out_dir / MANIFEST).read_text())["files"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        raise OutputError(
+            f"{str(out_dir / MANIFEST)!r} is unreadable, so what the export wrote is unknown; "
+            "delete that folder yourself or choose another --out"
+        ) from None
+
+
+def _write_manifest(
+    scratch: Path, model: nn.Module, fmt: str, int8: bool, target: str, inputs: ExportInputs, result: ExportResult
+) -> Path:
+    from edgefer import __version__
+
+    manifest = {
+        "edgefer_version": __version__,
+        "model": model.model_name,
+        "format": fmt,
+        "int8": int8,
+        "target": target if fmt == "espdl" else None,
+        "checked_on": inputs.check_name,
+        "files": sorted(path.name for path in scratch.iterdir()),
+        "rows": result.rows,
+    }
+    path = scratch / MANIFEST
+    path.write_text(json.dumps(manifest, indent=2) + "\n")
+    return path
+
+
+def _move_into_place(scratch: Path, out_dir: Path, force: bool) -> None:
+    """Replace ``out_dir`` by ``scratch``; an earlier export is checked again (files may have been added while this
+    one ran) and kept aside until the new one is in place."""
+    if out_dir.is_dir() and any(out_dir.iterdir()):
+        claim_export_folder(out_dir, force)
+        aside = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.replaced.", dir=out_dir.parent))
+        out_dir.replace(aside)
+        try:
+            scratch.replace(out_dir)
+        except BaseException:
+            aside.replace(out_dir)
+            raise
+        shutil.rmtree(aside, ignore_errors=True)
+    else:
+        scratch.replace(out_dir)
 
 
 def _random_inputs(model: nn.Module, count: int = 16) -> np.ndarray:

@@ -75,20 +75,86 @@ def read_weights_file(path: str | Path, expected_sha256: str | None = None) -> d
             f"{str(path)!r} is not an edgefer weights file (format {FORMAT!r}); export weights "
             "with `edgefer train`, or load a raw state_dict into create_model(...) yourself"
         )
+    problem = _payload_problem(payload)
+    if problem is not None:
+        raise ModelError(
+            f"{str(path)!r} is not a complete edgefer weights file ({problem}); use a .pt written by `edgefer train`"
+        )
     return payload
+
+
+# What every weights file holds, and the type of each entry (``save_weights`` writes them all).
+_REQUIRED: dict[str, type | tuple[type, ...]] = {
+    "model": str,
+    "create_kwargs": dict,
+    "preprocess": dict,
+    "classes": (list, tuple),
+    "meta": dict,
+    "state_dict": dict,
+}
+
+
+def _payload_problem(payload: dict[str, Any]) -> str | None:
+    """What is missing or malformed in a weights payload, in a few words; None when it is complete."""
+    missing = [key for key in _REQUIRED if key not in payload]
+    if missing:
+        return f"it has no {', '.join(repr(key) for key in missing)}"
+    for key, kind in _REQUIRED.items():
+        if not isinstance(payload[key], kind):
+            return f"its {key!r} is a {type(payload[key]).__name__}"
+    absent = [key for key in ("input_size", "mean", "std") if key not in payload["preprocess"]]
+    if absent:
+        return f"its 'preprocess' has no {', '.join(repr(key) for key in absent)}"
+    classes = payload["classes"]
+    if not classes or not all(isinstance(name, str) for name in classes):
+        return "its 'classes' is not a list of class names"
+    if not all(isinstance(value, torch.Tensor) for value in payload["state_dict"].values()):
+        return "its 'state_dict' holds values that are not tensors"
+    return None
+
+
+def _state_dict_mismatch(model: nn.Module, state_dict: dict[str, torch.Tensor]) -> str | None:
+    """The first one or two differences between a model's parameters and a stored state_dict; None if they fit."""
+    expected = model.state_dict()
+    problems = [
+        f"{key} is {list(value.shape)} in the file but {list(expected[key].shape)} in the model"
+        for key, value in state_dict.items()
+        if key in expected and value.shape != expected[key].shape
+    ]
+    problems += [f"{key} is missing from the file" for key in expected if key not in state_dict]
+    problems += [f"{key} is not in the model" for key in state_dict if key not in expected]
+    if not problems:
+        return None
+    more = f" and {len(problems) - 2} more" if len(problems) > 2 else ""
+    return "; ".join(problems[:2]) + more
 
 
 def load_weights(path: str | Path, expected_sha256: str | None = None) -> nn.Module:
     """Rebuild the model stored in a weight file, in eval mode, with its metadata (``model.classes`` too)."""
     payload = read_weights_file(path, expected_sha256)
-    model = create_model(payload["model"], **payload["create_kwargs"])
+    name = payload["model"]
+    fix = "it was written for a different model or is damaged; use a .pt written by `edgefer train`"
+    try:
+        model = create_model(name, **payload["create_kwargs"])
+        preprocess = Preprocess.from_dict(payload["preprocess"])
+    except (TypeError, ValueError, KeyError) as error:
+        raise ModelError(f"weights file {str(path)!r} cannot rebuild model {name!r} ({error}); {fix}") from None
+    mismatch = _state_dict_mismatch(model, payload["state_dict"])
+    if mismatch is not None:
+        raise ModelError(f"weights in {str(path)!r} do not fit model {name!r}: {mismatch}; {fix}")
     try:
         model.load_state_dict(payload["state_dict"])
     except RuntimeError as error:
+        detail = " ".join(line.strip() for line in str(error).splitlines()[1:3]) or str(error)
+        raise ModelError(f"weights in {str(path)!r} do not fit model {name!r}: {detail}; {fix}") from None
+    classes = tuple(payload["classes"])
+    outputs = getattr(model, "num_classes", len(classes))
+    if len(classes) != outputs:
         raise ModelError(
-            f"weights in {str(path)!r} do not fit model {payload['model']!r}: {str(error).splitlines()[0]}"
-        ) from None
-    model.preprocess = Preprocess.from_dict(payload["preprocess"])
-    model.classes = tuple(payload["classes"])
+            f"weights file {str(path)!r} names {len(classes)} classes but its model {name!r} has {outputs} "
+            f"outputs; {fix}"
+        )
+    model.preprocess = preprocess
+    model.classes = classes
     model.weights_meta = payload["meta"]
     return model.eval()

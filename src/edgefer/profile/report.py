@@ -11,6 +11,7 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
+from edgefer.errors import ConfigError
 from edgefer.models.registry import create_model, model_entry
 from edgefer.profile.counting import MacCount, count_macs, count_parameters, weight_bytes_fp32, weight_bytes_int8
 from edgefer.profile.latency import fraction_of_peak, peak_gflops, time_onnxruntime, time_torch
@@ -18,6 +19,7 @@ from edgefer.profile.memory import Footprint, peak_activation_bytes, table_v_foo
 
 BACKENDS = ("pytorch", "onnxruntime")
 MAX_ERROR_CHARS = 160  # export errors can embed a whole graph
+MAX_IMG_SIZE = 1024  # larger inputs are no face crop, and at batch 1 need gigabytes of activations
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,47 @@ def _export(model: torch.nn.Module, directory: Path) -> tuple[Path | None, str |
     except Exception as error:  # a model that does not export still gets its other figures
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
         return None, f"{type(error).__name__}: {first_line[:MAX_ERROR_CHARS]}"
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0][:MAX_ERROR_CHARS]}" if text else type(error).__name__
+
+
+def _fails_at(name: str, img_size: int) -> str | None:
+    """Why model ``name`` cannot be built or run at ``img_size`` (batch 1), or None where it runs."""
+    try:
+        model = create_model(name, img_size=img_size).eval()
+        with torch.no_grad():
+            model(torch.zeros(1, *model.preprocess.input_size))
+    except Exception as error:  # too small an input fails deep inside a layer, with whatever error that layer raises
+        return _first_line(error)
+    return None
+
+
+def check_img_size(name: str, img_size: int) -> None:
+    """Raise a one-line ConfigError where model ``name`` cannot run at ``img_size``, naming the sizes it takes.
+
+    Sizes are tried with one forward pass; the smallest that runs is found by bisection below the default size
+    (a model that runs at some size runs at every larger one: its layers only shrink the input).
+    """
+    default = model_entry(name).default_img_size
+    if img_size > MAX_IMG_SIZE:
+        raise ConfigError(
+            f"--img-size {img_size} is too large; choose at most {MAX_IMG_SIZE} ({name}'s default is {default})"
+        )
+    reason = _fails_at(name, img_size)
+    if reason is None:
+        return
+    if img_size >= default:
+        raise ConfigError(f"{name} cannot run at --img-size {img_size} ({reason}); try a size nearer {default}")
+    low, high = img_size, default  # fails at low, runs at high
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if _fails_at(name, middle) is None else (middle, high)
+    raise ConfigError(
+        f"--img-size {img_size} is too small for {name}; choose {high} to {MAX_IMG_SIZE} (default {default})"
+    )
 
 
 def profile_model(
@@ -140,7 +183,11 @@ def profile_models(
 
     On a shared machine a single measurement of the peak can fall in a busy moment and make every model look
     faster than the hardware allows; the limit is the best of all measurements, which every profile then uses.
+    A ``img_size`` some model cannot run at raises ConfigError before anything is measured.
     """
+    if img_size is not None:
+        for name in names:
+            check_img_size(name, img_size)
     peaks = measure_peaks(thread_counts)
     profiles = []
     for name in tqdm(names, desc="bench", disable=None if len(names) > 1 else True):

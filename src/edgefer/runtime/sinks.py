@@ -10,7 +10,7 @@ from typing import TextIO
 import cv2
 import numpy as np
 
-from edgefer.errors import ConfigError
+from edgefer.errors import ConfigError, OutputError
 from edgefer.runtime.results import FrameResult
 
 FORMATS: tuple[str, ...] = ("jsonl", "csv")
@@ -86,14 +86,23 @@ class AnnotatedWriter:
     def write(self, result: FrameResult, frame: np.ndarray) -> None:
         if self.video_path is None:
             target = self.image_path(result.source)
+            if target.exists() and target.resolve() == Path(result.source).resolve():
+                raise OutputError(
+                    f"the annotated copy of {result.source!r} would replace it; choose a --save folder "
+                    "that holds no input images"
+                )
             target.parent.mkdir(parents=True, exist_ok=True)
-            cv2.imwrite(str(target), frame)
+            if not cv2.imwrite(str(target), frame):
+                raise OutputError(f"cannot write {str(target)!r}; check that its folder is writable and not full")
             return
         if self._video is None:
             height, width = frame.shape[:2]
             self._video = cv2.VideoWriter(
                 str(self.video_path), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, (width, height)
             )
+            if not self._video.isOpened():
+                self._video = None
+                raise OutputError(f"cannot write the video {str(self.video_path)!r}; check that its folder is writable")
         self._video.write(frame)
 
     def close(self) -> None:

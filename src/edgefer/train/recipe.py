@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from edgefer.data.splits import PROTOCOLS
-from edgefer.errors import ConfigError
+from edgefer.errors import ConfigError, ModelError
 
 if TYPE_CHECKING:
     from torch import nn
@@ -203,6 +203,17 @@ def _validate(recipe: Recipe) -> None:
     need(recipe.model.img_size is None or recipe.model.img_size >= 8, "model.img_size must be at least 8")
     need(recipe.data.fold is None or recipe.data.fold >= 0, "data.fold must be null (all folds) or ≥ 0")
     need("/" not in recipe.name and recipe.name not in ("", ".", ".."), f"name {recipe.name!r} is not a folder name")
+    _check_model_name(recipe.model.name)
+
+
+def _check_model_name(name: str) -> None:
+    """``model.name`` must be registered: an unknown one fails here, not after the data set is decoded."""
+    from edgefer.models.registry import model_entry  # imports torch: only once a recipe is built
+
+    try:
+        model_entry(name)
+    except ModelError as error:
+        raise ModelError(f"model.name: {error}") from None
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
@@ -237,13 +248,47 @@ def recipe_from_dict(data: dict[str, Any], overrides: list[str] = ()) -> Recipe:
 def load_recipe(path: str | Path, overrides: list[str] = ()) -> Recipe:
     """Read a recipe file and apply ``key=value`` overrides."""
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(
+            f"recipe {str(path)!r} is a folder; pass a recipe YAML file, e.g. one of those under configs/"
+        )
     if not path.is_file():
         raise ConfigError(f"recipe file {str(path)!r} does not exist; pass one of the files under configs/")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
-        raise ConfigError(f"recipe {str(path)!r} is not valid YAML: {str(error).splitlines()[0]}") from None
-    return recipe_from_dict(data or {}, overrides)
+        raise ConfigError(
+            f"recipe {str(path)!r} is not valid YAML {_yaml_problem(error)}; fix the file there"
+        ) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"recipe {str(path)!r} cannot be read as text ({error}); pass a recipe YAML file") from None
+    if data is None:
+        raise ConfigError(
+            f"recipe {str(path)!r} is empty; write the recipe's fields into it (start from a file under configs/)"
+        )
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"recipe {str(path)!r} holds a {type(data).__name__}, not a mapping of recipe sections; "
+            "write it as `name: ...`, `model: {...}`, `data: {...}` (see configs/)"
+        )
+    return recipe_from_dict(data, overrides)
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """Where and what a YAML error is, on one line: ``at line 4, column 6: expected ',' or ']', but got ':' (while
+    parsing a flow sequence that starts at line 3, column 9)``."""
+
+    def where(mark: Any) -> str:
+        return f"line {mark.line + 1}, column {mark.column + 1}"
+
+    problem, problem_mark = getattr(error, "problem", None), getattr(error, "problem_mark", None)
+    context, context_mark = getattr(error, "context", None), getattr(error, "context_mark", None)
+    if not problem:
+        return " ".join(str(error).split())
+    text = f"at {where(problem_mark)}: {problem}" if problem_mark is not None else str(problem)
+    if context:
+        text += f" ({context}" + (f" that starts at {where(context_mark)})" if context_mark is not None else ")")
+    return " ".join(text.split())
 
 
 def dump_recipe(recipe: Recipe, path: str | Path) -> Path:

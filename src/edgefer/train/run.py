@@ -40,6 +40,9 @@ from edgefer.train.finetune import check_init
 from edgefer.train.recipe import Recipe, dump_recipe
 from edgefer.train.trainer import ArraySplit, Trainer
 
+CHECKPOINT = "checkpoint.pt"  # the trainer's state after each epoch: a fold that has one has started
+FINISHED_REPORT = Path("test") / "report.json"  # a fold that has its test report has finished
+
 
 def git_commit() -> str | None:
     """The commit of the source tree edgefer runs from (``-dirty`` when it has uncommitted changes), or None."""
@@ -90,7 +93,10 @@ def check_named_files(recipe: Recipe) -> set[str] | None:
     """Read the files a recipe names besides the data set before any image is decoded, so that a wrong one fails at
     once with its own error: ``model.init`` must fit the recipe's model, ``distill.teacher`` and
     ``data.train_manifest`` must be readable (whether the teacher predicts the training classes is only known once
-    the data set is read: ``Teacher.load`` checks it). Returns the training manifest's paths (None without one)."""
+    the data set is read: ``Teacher.load`` checks it). Returns the training manifest's paths (None without one).
+    ``model.name`` must be a registered model (``recipe_from_dict`` checks it too; a recipe built otherwise may not
+    have been)."""
+    model_entry(recipe.model.name)
     if recipe.model.init:
         check_init(recipe.model)
     if recipe.distill.teacher:
@@ -151,10 +157,10 @@ def train_fold(
     ``figures=False`` skips the PNGs (curves, confusion matrix; ~1 s each here), e.g. for many LOSO folds."""
     classes = tuple(classes or resolve_classes(recipe, parts["train"]))
     parts = {name: keep_classes(samples, classes) for name, samples in parts.items()}
-    report_path = out_dir / "test" / "report.json"
+    report_path = out_dir / FINISHED_REPORT
     if resume and report_path.is_file():  # this fold finished before the interruption
         return json.loads((out_dir / "result.json").read_text(encoding="utf-8"))
-    checkpoint = out_dir / "checkpoint.pt"
+    checkpoint = out_dir / CHECKPOINT
     if checkpoint.exists() and not resume:
         raise ConfigError(
             f"{out_dir} already holds a run; continue it with --resume, or start a new one with "
@@ -253,6 +259,22 @@ def summary_markdown(recipe: Recipe, summary: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def check_run_folder(run_dir: Path, fold_dirs: Sequence[Path], resume: bool) -> None:
+    """Refuse a new run over the folds of an earlier one (without ``resume``), and ``resume`` with nothing to resume
+    (no fold has a checkpoint or a finished test), so that neither writes anything before failing."""
+    started = [out_dir for out_dir in fold_dirs if (out_dir / CHECKPOINT).exists()]
+    if started and not resume:
+        raise ConfigError(
+            f"{started[0]} already holds a run; continue it with --resume, or start a new one with "
+            "--set name=<another name>"
+        )
+    if resume and not started and not any((out_dir / FINISHED_REPORT).is_file() for out_dir in fold_dirs):
+        raise ConfigError(
+            f"nothing to resume in {run_dir}: no fold of it has a checkpoint ({CHECKPOINT}) yet; drop --resume to "
+            "start a new run, or check the run's name (--set name=...) and output_dir"
+        )
+
+
 def run_recipe(
     recipe: Recipe,
     resume: bool = False,
@@ -279,6 +301,8 @@ def run_recipe(
             f"fold(s) here; use 0..{count - 1} or null for all"
         )
     run_dir = recipe.run_dir
+    fold_dirs = {fold: run_dir / f"fold_{fold:02d}" if count > 1 else run_dir for fold in folds}
+    check_run_folder(run_dir, list(fold_dirs.values()), resume)  # before anything is written into it
     if context.is_main:
         dump_recipe(recipe, run_dir / "recipe.yaml")
     results = []
@@ -286,7 +310,7 @@ def run_recipe(
         parts = split_samples(samples, recipe.data.protocol, recipe.data.seed, fold, n_folds)
         if listed is not None:
             parts = restrict_training(parts, listed, recipe.data.train_manifest)
-        out_dir = run_dir / f"fold_{fold:02d}" if count > 1 else run_dir
+        out_dir = fold_dirs[fold]
         results.append(
             train_fold(
                 recipe,

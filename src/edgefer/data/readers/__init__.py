@@ -64,9 +64,13 @@ def parse_data_spec(spec: str) -> tuple[str, Path]:
     return detect_dataset(spec), Path(spec)
 
 
-def detect_dataset(root: str | Path) -> str:
-    """Which data set ``root`` holds, judged by its layout; a DatasetError when no layout fits."""
+def detect_dataset(root: str | Path, naming: str | None = None) -> str:
+    """Which data set ``root`` holds, judged by its layout; a DatasetError when ``root`` is missing or no layout
+    fits. ``naming`` tells the caller's way of naming the data set in that error (default: ``NAME=<root>``, as
+    ``parse_data_spec`` reads it)."""
     root = Path(root)
+    if not root.exists():
+        raise DatasetError(f"data set path {str(root)!r} does not exist; check the path (a data-set folder or file)")
     if root.is_file() and root.suffix.lower() == ".csv" and {"emotion", "pixels"} & set(_csv_header(root)):
         return "fer2013"
     if root.is_dir():
@@ -90,10 +94,8 @@ def detect_dataset(root: str | Path) -> str:
                 return name
         if names and all(n.lower().startswith("rafd") for n in names):
             return "rafd"
-    raise DatasetError(
-        f"cannot tell which data set {root} holds; name it (e.g. fer2013={root}, or --dataset NAME), "
-        f"one of {', '.join(DATASETS)}"
-    )
+    naming = naming or f"name it as NAME={root} (e.g. fer2013={root})"
+    raise DatasetError(f"cannot tell which data set {root} holds; {naming}, NAME one of {', '.join(DATASETS)}")
 
 
 def _is_expression(name: str) -> bool:

@@ -1,0 +1,66 @@
+"""Weights files that are not what load_weights expects: one-line ModelErrors naming the file and the fix."""
+
+import pytest
+import torch
+
+from edgefer.errors import ModelError
+from edgefer.models import load_weights
+from edgefer.weights import WEIGHTS_DIR
+
+
+@pytest.fixture(scope="module")
+def payload():
+    return torch.load(WEIGHTS_DIR / "lightcnn.pt", map_location="cpu", weights_only=True)
+
+
+def _broken(payload, tmp_path, change):
+    copy = dict(payload, state_dict=dict(payload["state_dict"]), create_kwargs=dict(payload["create_kwargs"]))
+    change(copy)
+    path = tmp_path / "broken.pt"
+    torch.save(copy, path)
+    return path
+
+
+def _error(path):
+    with pytest.raises(ModelError) as caught:
+        load_weights(path)
+    message = str(caught.value)
+    assert "\n" not in message and str(path) in message and "edgefer train" in message
+    return message
+
+
+def test_the_shipped_file_loads(payload, tmp_path):
+    model = load_weights(_broken(payload, tmp_path, lambda p: None))
+    assert model.classes == tuple(payload["classes"])
+
+
+@pytest.mark.parametrize("key", ["preprocess", "classes", "model", "create_kwargs", "state_dict", "meta"])
+def test_a_missing_key_is_named(payload, tmp_path, key):
+    message = _error(_broken(payload, tmp_path, lambda p: p.pop(key)))
+    assert "not a complete edgefer weights file" in message and repr(key) in message
+
+
+def test_a_malformed_preprocess_is_named(payload, tmp_path):
+    message = _error(_broken(payload, tmp_path, lambda p: p.update(preprocess={"mean": (0.5,)})))
+    assert "'input_size'" in message
+
+
+@pytest.mark.parametrize("classes", [["angry", "happy", "sad"], [*"abcdefgh"]])
+def test_classes_that_do_not_fit_the_outputs(payload, tmp_path, classes):
+    message = _error(_broken(payload, tmp_path, lambda p: p.update(classes=classes)))
+    assert f"names {len(classes)} classes" in message and "7 outputs" in message and "different model" in message
+
+
+def test_a_shape_mismatch_names_the_parameters(payload, tmp_path):
+    message = _error(_broken(payload, tmp_path, lambda p: p["create_kwargs"].update(num_classes=8)))
+    assert "fc2.weight is [7, 64] in the file but [8, 64] in the model" in message
+    assert "fc2.bias" in message and "different model" in message
+
+
+def test_missing_and_unexpected_parameters_are_named(payload, tmp_path):
+    def change(p):
+        first = next(iter(p["state_dict"]))
+        p["state_dict"]["stray.weight"] = p["state_dict"].pop(first)
+
+    message = _error(_broken(payload, tmp_path, change))
+    assert "is missing from the file" in message and "stray.weight is not in the model" in message

@@ -1,0 +1,127 @@
+"""`edgefer predict` on bad options, outputs and models: one-line errors, exit 2, no lost or wrong results."""
+
+import json
+
+import cv2
+import pytest
+import torch
+
+from edgefer.cli.main import main
+from edgefer.errors import ModelError
+from edgefer.models import load_weights, save_weights
+
+
+def _predict(capsys, *args):
+    code = main(["predict", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _one_line_error(code, err, *parts):
+    assert code == 2
+    (line,) = [line for line in err.splitlines() if line.startswith("edgefer predict:")]
+    assert line.startswith("edgefer predict: error:") and all(part in line for part in parts), err
+    assert "Traceback" not in err
+
+
+def test_a_second_save_into_the_same_folder_needs_force(capsys, weights_path, tmp_path):
+    model = ["--model", str(weights_path), "--backend", "torch"]
+    assert _predict(capsys, *model, "--save", str(tmp_path / "out"))[0] == 0
+    results = tmp_path / "out" / "results.jsonl"
+    results.write_text("earlier\n")
+    code, out, err = _predict(capsys, *model, "--save", str(tmp_path / "out"), "--format", "csv")
+    _one_line_error(code, err, "results.jsonl", "--force")
+    assert out == "" and results.read_text() == "earlier\n"
+    code, out, _ = _predict(capsys, *model, "--save", str(tmp_path / "out"), "--force")
+    assert code == 0 and results.read_text() == out
+
+
+@pytest.mark.parametrize(("target", "message"), [("file", "is a file"), ("/proc/edgefer-x", "cannot create")])
+def test_an_unusable_save_path_is_one_line(capsys, weights_path, tmp_path, target, message):
+    if target == "file":
+        target = tmp_path / "file"
+        target.write_text("")
+    code, out, err = _predict(capsys, "--model", str(weights_path), "--backend", "torch", "--save", str(target))
+    _one_line_error(code, err, message)
+    assert out == ""
+
+
+def test_force_without_save_is_refused(capsys, weights_path):
+    code, _, err = _predict(capsys, "--model", str(weights_path), "--force")
+    _one_line_error(code, err, "--save DIR")
+
+
+def test_save_never_replaces_the_input_image(capsys, weights_path, sample_bgr, tmp_path):
+    cv2.imwrite(str(tmp_path / "a.png"), sample_bgr)
+    before = (tmp_path / "a.png").read_bytes()
+    for source in (tmp_path / "a.png", tmp_path, tmp_path / "*.png"):
+        code, _, err = _predict(capsys, str(source), "--model", str(weights_path), "--save", str(tmp_path))
+        _one_line_error(code, err, "choose another folder")
+    assert (tmp_path / "a.png").read_bytes() == before and sorted(tmp_path.iterdir()) == [tmp_path / "a.png"]
+
+
+def test_a_folder_of_only_unreadable_files_is_an_error(capsys, weights_path, tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "zero.png").write_bytes(b"")
+    (tmp_path / "in" / "text.jpg").write_text("hello")
+    args = [str(tmp_path / "in"), "--model", str(weights_path), "--backend", "torch", "--save", str(tmp_path / "out")]
+    code, out, err = _predict(capsys, *args)
+    _one_line_error(code, err, "none of the 2 input files could be read as images")
+    assert out == "" and not (tmp_path / "out" / "results.jsonl").exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--detect-width", "-5", "--detect-width must be at least 64"),
+        ("--detect-width", "0", "--detect-width must be at least 64"),
+        ("--detect-every", "0", "--detect-every must be 1 or more"),
+        ("--margin", "-0.1", "--margin must be between 0 and 1"),
+        ("--margin", "nan", "--margin must be between 0 and 1"),
+        ("--margin", "100", "--margin must be between 0 and 1"),
+        ("--smoothing", "0", "--smoothing must be in (0, 1]"),
+        ("--smoothing", "nan", "--smoothing must be in (0, 1]"),
+        ("--max-pixels", "0", "--max-pixels must be a positive integer"),
+    ],
+)
+def test_out_of_range_options_stop_before_any_work(capsys, sample_video, tmp_path, option, value, message):
+    save = tmp_path / "out"
+    # A model that does not exist: the option must be refused before the model is even looked at.
+    args = [str(sample_video), "--model", str(tmp_path / "absent.pt"), "--save", str(save), option, value]
+    code, out, err = _predict(capsys, *args)
+    _one_line_error(code, err, message)
+    assert out == "" and not save.exists()
+
+
+def test_a_small_detect_width_still_runs_on_video(capsys, weights_path, sample_video):
+    args = [str(sample_video), "--model", str(weights_path), "--backend", "torch", "--detect-width", "64"]
+    code, out, _ = _predict(capsys, *args)
+    assert code == 0 and len(out.splitlines()) == 12
+
+
+def _nan_copy(weights_path, path):
+    model = load_weights(weights_path)
+    with torch.no_grad():
+        model[-1].weight.fill_(float("nan"))
+    return model, save_weights(path, model)
+
+
+def test_nan_weights_are_refused_not_printed_as_nan(capsys, weights_path, tmp_path):
+    _, path = _nan_copy(weights_path, tmp_path / "nan.pt")
+    code, out, err = _predict(capsys, "--model", str(path), "--backend", "torch")
+    _one_line_error(code, err, "NaN or infinite", "nan.pt")
+    assert "NaN" not in out
+
+
+def test_non_finite_scores_are_an_error(weights_path, sample_bgr, tmp_path):
+    from edgefer import Recognizer
+
+    model, _ = _nan_copy(weights_path, tmp_path / "nan.pt")
+    recognizer = Recognizer(model, backend="torch")  # a module passed in is not checked at load: scores are
+    with pytest.raises(ModelError, match="the model produced non-finite scores; its weights are corrupt"):
+        recognizer.predict(sample_bgr)
+
+
+def test_results_stay_valid_json(capsys, weights_path):
+    code, out, _ = _predict(capsys, "--model", str(weights_path), "--backend", "torch")
+    assert code == 0 and json.loads(out)["faces"][0]["confidence"] > 0
