@@ -47,6 +47,20 @@ def test_folder_run_reports_bad_files_and_goes_on(capsys, weights_path, sample_b
     assert "skipped" in err and "zero.png" in err and "empty (0 bytes)" in err
 
 
+def test_inputs_sharing_a_name_keep_separate_annotated_copies(capsys, weights_path, sample_bgr, tmp_path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    cv2.imwrite(str(inputs / "x.png"), sample_bgr)
+    cv2.imwrite(str(inputs / "x.jpg"), cv2.flip(sample_bgr, 1))
+    save = tmp_path / "out"
+    code, out, _ = _predict(
+        capsys, str(inputs), "--model", str(weights_path), "--backend", "torch", "--save", str(save)
+    )
+    assert code == 0 and len(out.splitlines()) == 2
+    first, second = cv2.imread(str(save / "x.png")), cv2.imread(str(save / "x-2.png"))
+    assert first is not None and second is not None and not np.array_equal(first, second)
+
+
 def _huge_png(path):
     import struct
     import zlib

@@ -44,6 +44,11 @@ def test_matrix_trains_on_each_set_and_tests_on_every_set_with_shared_classes(ma
     assert (run_dir / "crossval.png").read_bytes()[:4] == b"\x89PNG"
     report = json.loads((run_dir / "train_ckplus48" / "test_on_folder" / "report.json").read_text())
     assert report["accuracy"] == result["accuracy"]["ckplus48"]["folder"]
+    # the finished matrix is not trained over: refused before its recipe is rewritten
+    recorded = (run_dir / "recipe.yaml").read_bytes()
+    with pytest.raises(ConfigError, match="already holds a run; continue it with --resume"):
+        run_crossval(make_recipe("train.epochs=2", "name=matrix"), [("ckplus48", ck), ("folder", other)])
+    assert (run_dir / "recipe.yaml").read_bytes() == recorded
 
 
 def test_matrix_needs_two_different_data_sets(make_recipe, tmp_path):
@@ -57,6 +62,12 @@ def test_matrix_refuses_a_training_manifest_and_checks_named_files_before_readin
         run_crossval(make_recipe(f"data.train_manifest={tmp_path / 'clean.csv'}"), datasets)
     with pytest.raises(ModelError, match=r"missing\.pt"):
         run_crossval(make_recipe(f"model.init={tmp_path / 'missing.pt'}"), datasets)
+
+
+def test_resume_with_nothing_to_resume_is_refused_before_reading(make_recipe, tmp_path):
+    datasets = [("folder", tmp_path / "a"), ("ckplus48", tmp_path / "b")]  # neither exists: reading them would fail
+    with pytest.raises(ConfigError, match="nothing to resume in"):
+        run_crossval(make_recipe("name=typo"), datasets, resume=True)
 
 
 def test_cli_a_missing_data_set_path_says_so(tmp_path, capsys):

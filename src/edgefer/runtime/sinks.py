@@ -75,13 +75,22 @@ class AnnotatedWriter:
         self.video_path = None if video_name is None else self.folder / f"{Path(video_name).stem or 'stream'}.mp4"
         self.fps = fps
         self._video: cv2.VideoWriter | None = None
+        self._written: set[Path] = set()
 
     def image_path(self, source: str) -> Path:
-        """Where an annotated image goes: its path under a folder source's root, else just its name."""
+        """Where an annotated image goes: its path under a folder source's root, else just its name, as PNG. Two
+        inputs that would share a name (``x.jpg`` and ``x.png``; ``a/x.png`` and ``b/x.png`` of a glob) do not
+        overwrite each other: the later ones get ``x-2.png``, ``x-3.png``, ..."""
         path = Path(source)
         if self.root is not None and path.is_relative_to(self.root):
-            return self.folder / path.relative_to(self.root).with_suffix(".png")
-        return self.folder / f"{path.stem}.png"
+            target = self.folder / path.relative_to(self.root).with_suffix(".png")
+        else:
+            target = self.folder / f"{path.stem}.png"
+        candidate, count = target, 1
+        while candidate in self._written:
+            count += 1
+            candidate = target.with_name(f"{target.stem}-{count}.png")
+        return candidate
 
     def write(self, result: FrameResult, frame: np.ndarray) -> None:
         if self.video_path is None:
@@ -94,6 +103,7 @@ class AnnotatedWriter:
             target.parent.mkdir(parents=True, exist_ok=True)
             if not cv2.imwrite(str(target), frame):
                 raise OutputError(f"cannot write {str(target)!r}; check that its folder is writable and not full")
+            self._written.add(target)
             return
         if self._video is None:
             height, width = frame.shape[:2]

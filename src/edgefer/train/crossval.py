@@ -28,7 +28,15 @@ from edgefer.errors import ConfigError, DatasetError
 from edgefer.labels import EMOTIONS_WITH_CONTEMPT
 from edgefer.train.distributed import DistContext
 from edgefer.train.recipe import Recipe, dump_recipe
-from edgefer.train.run import check_named_files, keep_classes, model_image_size, test_model, to_split, train_fold
+from edgefer.train.run import (
+    check_named_files,
+    check_run_folder,
+    keep_classes,
+    model_image_size,
+    test_model,
+    to_split,
+    train_fold,
+)
 
 
 def default_protocol(samples: Sequence[Sample]) -> str:
@@ -127,11 +135,12 @@ def run_crossval(
             "trains on each data set in turn; drop it (--set data.train_manifest=null) or train with edgefer train"
         )
     check_named_files(recipe)
+    run_dir = recipe.run_dir
+    check_run_folder(run_dir, [run_dir / f"train_{name}" for name in names], resume)  # before anything is written
     samples = {name: read_dataset(name, root) for name, root in datasets}
     classes = shared_classes(samples)
     for name in names:
         protocols.setdefault(name, default_protocol(samples[name]))
-    run_dir = recipe.run_dir
     dump_recipe(recipe, run_dir / "recipe.yaml")
     parts = {
         name: split_samples(
