@@ -87,7 +87,7 @@ def test_eval_split_advice_names_exports_own_options(weights, face_folder, tmp_p
     args = ["export", "--weights", str(weights), "--eval", f"folder={face_folder}", "--out", str(tmp_path / "x")]
     assert main(args) == 2  # the default --eval-split PrivateTest: this data set has no official splits
     err = _one_line_error(capsys)
-    assert "no split 'PrivateTest'" in err and "--eval-split" in err and "--protocol" not in err
+    assert "unknown split 'PrivateTest'" in err and "--eval-split" in err and "--protocol" not in err
     assert not (tmp_path / "x").exists()
 
 

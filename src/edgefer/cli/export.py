@@ -137,8 +137,8 @@ def _evaluation(model, spec: str, split: str, args: argparse.Namespace, inputs) 
     name, root = parse_data_spec(spec)
     samples = read_dataset(name, root)
     protocol = default_protocol(samples)
-    _check_split(name, samples, split, protocol)
-    chosen, label = select_split(samples, split, protocol=protocol)
+    how = f"--eval-split test: export splits with the data set's default protocol, {protocol}"
+    chosen, label = select_split(samples, split, protocol=protocol, how=how)
     if args.eval_count is not None:
         order = np.random.default_rng(args.seed).permutation(len(chosen))[: args.eval_count]
         chosen = [chosen[i] for i in sorted(order)]
@@ -149,22 +149,6 @@ def _evaluation(model, spec: str, split: str, args: argparse.Namespace, inputs) 
     inputs.check_columns = match.model_columns
     note = f"; {match.describe()}" if match.describe() else ""
     inputs.check_name = f"{name} {label}, {int(keep.sum())} images{note}"
-
-
-def _check_split(name: str, samples, split: str, protocol: str) -> None:
-    """An --eval-split the data set lacks, refused with the choices in export's own options (select_split's advice
-    names val's --protocol, which export does not have: it always uses the data set's default protocol)."""
-    from edgefer.data.selection import PROTOCOL_SPLITS
-    from edgefer.errors import DatasetError
-
-    official = sorted({sample.split for sample in samples if sample.split})
-    if split == "all" or split in PROTOCOL_SPLITS or split.lower() in {known.lower() for known in official}:
-        return
-    choices = ", ".join(official) + " (official), " if official else ""
-    raise DatasetError(
-        f"data set {name!r} has no split {split!r}{'' if official else ' (it has no official splits)'}; "
-        f"pass --eval-split with one of {choices}{'/'.join(PROTOCOL_SPLITS)} (of protocol {protocol}) or all"
-    )
 
 
 def _table(rows: list[dict]) -> str:

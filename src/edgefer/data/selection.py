@@ -23,12 +23,14 @@ def select_split(
     seed: int = 0,
     fold: int = 0,
     n_folds: int | None = None,
+    how: str = "e.g. --protocol subject_kfold --split test",
 ) -> tuple[list[Sample], str]:
     """The samples of ``split`` and a label saying which they are.
 
     ``split`` is train/val/test of ``protocol`` (with its seed and fold), ``all`` (every sample: the test set of a
     model that never saw this data set, as in cross-data-set testing), or else an official split name of the data
-    set in any case (``PrivateTest``, ``privatetest``).
+    set in any case (``PrivateTest``, ``privatetest``). ``how`` tells, in an unknown split's error, how the caller's
+    command names a split of a protocol (the default is ``edgefer val``'s options).
     """
     if split == "all":
         return list(samples), "all images"
@@ -41,9 +43,7 @@ def select_split(
         official = sorted({sample.split for sample in samples if sample.split})
         by_lower = {name.lower(): name for name in official}
         if split.lower() not in by_lower:
-            protocol_splits = (
-                f"{'/'.join(PROTOCOL_SPLITS)} of a protocol (e.g. --protocol subject_kfold --split test), or all"
-            )
+            protocol_splits = f"{'/'.join(PROTOCOL_SPLITS)} of a protocol ({how}), or all"
             if not official:
                 raise DatasetError(
                     f"unknown split {split!r}: this data set has no official splits; use {protocol_splits}"
