@@ -29,6 +29,14 @@ def test_load_resizes_to_uint8_and_labels_to_int64(images, tmp_path):
     assert all(np.array_equal(image, original[:8, :6]) for image, original in zip(loaded, pixels, strict=True))
 
 
+def test_decoding_shows_a_bar_unless_progress_is_off(images, tmp_path, capsys):
+    samples, _ = images
+    load_arrays(samples, (8, 6), tmp_path / "quiet", progress=False)
+    assert "decoding images" not in capsys.readouterr().err
+    load_arrays(samples, (8, 6), tmp_path / "shown")
+    assert "decoding images" in capsys.readouterr().err
+
+
 def test_second_load_is_memory_mapped_from_the_same_entry(images, tmp_path):
     samples, _ = images
     cache = tmp_path / "cache"

@@ -51,20 +51,25 @@ def default_cache_dir() -> Path:
 
 
 def load_arrays(
-    samples: Sequence[Sample], image_size: tuple[int, int], cache_dir: Path | None = None
+    samples: Sequence[Sample], image_size: tuple[int, int], cache_dir: Path | None = None, progress: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
     """uint8 images (N, H, W) resized to ``image_size`` = (H, W) and int64 labels (N,), through the cache.
 
     Unreadable images are left out with a DataWarning naming them; ``load_cached`` also says which.
     """
-    cached = load_cached(samples, image_size, cache_dir)
+    cached = load_cached(samples, image_size, cache_dir, progress=progress)
     return cached.images, cached.labels
 
 
 def load_cached(
-    samples: Sequence[Sample], image_size: tuple[int, int], cache_dir: Path | None = None, workers: int | None = None
+    samples: Sequence[Sample],
+    image_size: tuple[int, int],
+    cache_dir: Path | None = None,
+    workers: int | None = None,
+    progress: bool = True,
 ) -> CachedArrays:
-    """Like ``load_arrays``, returning the kept indices and skipped files too; ``workers`` sets the decode pool."""
+    """Like ``load_arrays``, returning the kept indices and skipped files too; ``workers`` sets the decode pool,
+    ``progress`` whether decoding shows a bar."""
     if not samples:
         raise DatasetError("no samples to load; check the data set path and split")
     height, width = (int(side) for side in image_size)
@@ -74,7 +79,7 @@ def load_cached(
     meta = _read_meta(entry, (height, width))
     if meta is None:
         shutil.rmtree(entry, ignore_errors=True)  # absent, or damaged (e.g. by a full disk): build it afresh
-        _build(entry, samples, (height, width), workers)
+        _build(entry, samples, (height, width), workers, progress)
         meta = _read_meta(entry, (height, width))
         if meta is None:
             raise ConfigError(f"the tensor cache entry {entry} could not be read back; check that folder's disk")
@@ -127,7 +132,7 @@ def _read_meta(entry: Path, size: tuple[int, int]) -> dict | None:
         return None
 
 
-def _build(entry: Path, samples: Sequence[Sample], size: tuple[int, int], workers: int | None) -> None:
+def _build(entry: Path, samples: Sequence[Sample], size: tuple[int, int], workers: int | None, progress: bool) -> None:
     """Decode every sample into a fresh entry, written to a temporary folder and renamed into place."""
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
@@ -141,7 +146,7 @@ def _build(entry: Path, samples: Sequence[Sample], size: tuple[int, int], worker
         kept, skipped = [], []
         tasks = [(sample, size) for sample in samples]
         with open(staging / "images.u8", "wb") as images:
-            for index, result in enumerate(progress_map(_decode_resized, tasks, "decoding images", workers)):
+            for index, result in enumerate(progress_map(_decode_resized, tasks, "decoding images", workers, progress)):
                 if isinstance(result, str):
                     skipped.append((samples[index].path or f"sample {index}", result))
                 else:

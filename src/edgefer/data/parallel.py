@@ -35,15 +35,18 @@ def _single_threaded_opencv() -> None:
     cv2.setNumThreads(1)
 
 
-def progress_map(function: Callable[[T], R], items: Sequence[T], desc: str, workers: int | None = None) -> Iterator[R]:
-    """``map(function, items)`` in order, spread over ``workers`` processes, with a progress bar.
+def progress_map(
+    function: Callable[[T], R], items: Sequence[T], desc: str, workers: int | None = None, progress: bool = True
+) -> Iterator[R]:
+    """``map(function, items)`` in order, spread over ``workers`` processes, with a progress bar (unless not
+    ``progress``).
 
     ``function`` must be a module-level function (it is pickled). On Linux the pool forks, as PyTorch's
     DataLoader does: "spawn" would re-run the caller's script in every worker unless it has a
     ``if __name__ == "__main__"`` guard. Should the pool break anyway, the remaining items run in-process.
     """
     workers = default_workers() if workers is None else max(1, workers)
-    bar = tqdm(total=len(items), desc=desc, unit="img", leave=False, dynamic_ncols=True)
+    bar = tqdm(total=len(items), desc=desc, unit="img", leave=False, dynamic_ncols=True, disable=not progress)
     done = 0
     try:
         if workers > 1 and len(items) >= MIN_ITEMS_FOR_POOL:

@@ -153,7 +153,7 @@ def run_crossval(
         for name in names
     }
     size = model_image_size(recipe)
-    tests = {name: to_split(keep_classes(parts[name]["test"], classes), classes, size) for name in names}
+    tests = {name: to_split(keep_classes(parts[name]["test"], classes), classes, size, show_progress) for name in names}
     accuracy: dict[str, dict[str, float]] = {}
     macro_f1: dict[str, dict[str, float]] = {}
     for source, root in datasets:

@@ -74,11 +74,13 @@ def keep_classes(samples: Sequence[Sample], classes: Sequence[str]) -> list[Samp
     return [sample for sample in samples if sample.label in wanted]
 
 
-def to_split(samples: Sequence[Sample], classes: Sequence[str], image_size: tuple[int, int]) -> ArraySplit:
+def to_split(
+    samples: Sequence[Sample], classes: Sequence[str], image_size: tuple[int, int], progress: bool = True
+) -> ArraySplit:
     """Cached uint8 arrays of ``samples``, labels re-indexed into ``classes``."""
     if not samples:
         return ArraySplit(np.zeros((0, *image_size), np.uint8), np.zeros(0, np.int64))
-    images, labels = load_arrays(samples, image_size)
+    images, labels = load_arrays(samples, image_size, progress=progress)
     lookup = np.full(len(EMOTIONS_WITH_CONTEMPT), -1, np.int64)
     lookup[[EMOTIONS_WITH_CONTEMPT.index(name) for name in classes]] = np.arange(len(classes))
     return ArraySplit(images, lookup[labels])
@@ -172,10 +174,10 @@ def train_fold(
     if context.is_main:
         for name, samples in parts.items():
             write_manifest(out_dir / "manifests" / f"{name}.csv", samples)
-        splits = {name: to_split(samples, classes, size) for name, samples in parts.items()}
+        splits = {name: to_split(samples, classes, size, show_progress) for name, samples in parts.items()}
     barrier(context)
     if not context.is_main:
-        splits = {name: to_split(samples, classes, size) for name, samples in parts.items()}
+        splits = {name: to_split(samples, classes, size, show_progress) for name, samples in parts.items()}
     meta = {
         "dataset": recipe.data.dataset,
         "protocol": recipe.data.protocol,
