@@ -161,6 +161,12 @@ def test_cli_split_keeps_earlier_manifests_unless_forced(tmp_path, capsys, monke
     assert main(["data", "split", data, "--protocol", "loso", "--fold", "1", "--out", str(out)]) == 2
     assert main(["data", "split", data, "--protocol", "loso", "--fold", "2", "--out", str(out)]) == 0
     assert capsys.readouterr().err.count("already holds fold_01") == 2
+    # --force over every fold: the earlier split's folds go, also those the new split does not write
+    assert main(["data", "split", data, "--protocol", "loso", "--out", str(out), "--force"]) == 0
+    assert sorted(path.name for path in out.glob("fold_*")) == ["fold_00", "fold_01", "fold_02", "fold_03"]
+    split = ["data", "split", data, "--protocol", "subject_kfold", "--n-folds", "3", "--out", str(out), "--force"]
+    assert main(split) == 0
+    assert sorted(path.name for path in out.glob("fold_*")) == ["fold_00", "fold_01", "fold_02"]
     assert main(["data", "split", data, "--protocol", "kfold", "--n-folds", "0", "--out", str(tmp_path / "k")]) == 2
     assert "got 0; choose n_folds" in capsys.readouterr().err and not list((tmp_path / "k").iterdir())
 

@@ -143,3 +143,20 @@ def test_earlier_results_are_kept_unless_forced_and_claimed_before_any_work(weig
     assert main([*argv[:-1], str(tmp_path / "file.txt")]) == 2
     error = capsys.readouterr().err
     assert "file.txt' is a file; give a folder" in error and error.count("\n") == 1
+
+
+def test_default_folders_keep_each_setting_apart(weights, fer_like, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    best = (tmp_path / "myrun" / "best.pt").resolve()
+    best.parent.mkdir()
+    best.write_bytes(weights.read_bytes())
+    base = ["val", "--weights", str(best), "--data", f"fer2013={fer_like}", "--split", "PrivateTest"]
+    assert main(base) == 0
+    assert main([*base, "--tta", "flip"]) == 0
+    folders = sorted(path.name for path in (tmp_path / "runs" / "val").iterdir())
+    assert folders == ["myrun-best_fer2013_PrivateTest", "myrun-best_fer2013_PrivateTest_tta-flip"]
+    capsys.readouterr()
+    assert main(base) == 2  # the same setting again: the earlier report is kept
+    err = capsys.readouterr().err
+    assert "already holds confusion_matrix.png, report.json" in err and "--force" in err
+    assert main([*base, "--force"]) == 0

@@ -42,6 +42,16 @@ def test_force_replaces_an_earlier_export_only(weights, tmp_path, capsys):
     assert (out / "notes.txt").read_text() == "mine" and (out / "model.onnx").is_file()
 
 
+def test_force_replaces_an_export_made_before_export_json(weights, tmp_path, capsys):
+    out = tmp_path / "old"
+    (out / "firmware").mkdir(parents=True)
+    (out / "model_int8.tflite").write_bytes(b"old")
+    assert main(["export", "--weights", str(weights), "--out", str(out)]) == 2
+    assert "holds an earlier export; pass --force" in _one_line_error(capsys)
+    assert main(["export", "--weights", str(weights), "--out", str(out), "--force"]) == 0
+    assert sorted(path.name for path in out.iterdir()) == [MANIFEST, "model.onnx"]
+
+
 @pytest.mark.parametrize("where", ["folder", "cwd"])
 def test_force_never_replaces_a_folder_that_is_no_export(where, weights, tmp_path, capsys, monkeypatch):
     user = tmp_path / "work"

@@ -9,6 +9,7 @@ from edgefer.cli.main import main
 from edgefer.data.manifest import read_manifest, write_manifest
 from edgefer.errors import ConfigError, DatasetError
 from edgefer.models import load_weights
+from edgefer.train.recipe import dump_recipe
 from edgefer.train.run import run_recipe
 
 
@@ -75,6 +76,12 @@ def test_a_refused_run_writes_nothing_and_resume_needs_something_to_resume(make_
     with pytest.raises(ConfigError, match=r"nothing to resume in .*tinny: .*; drop --resume to start a new run"):
         run_recipe(typo, resume=True, show_progress=False, figures=False)
     assert not typo.run_dir.exists()
+    # a run that stopped before its first checkpoint (only its recipe written) is refused afresh, resumed by --resume
+    stopped = make_recipe(*base, "name=stopped")
+    dump_recipe(stopped, stopped.run_dir / "recipe.yaml")
+    with pytest.raises(ConfigError, match="already holds a run"):
+        run_recipe(stopped, show_progress=False, figures=False)
+    assert run_recipe(stopped, resume=True, show_progress=False, figures=False)["folds"] == 1
 
 
 def test_an_unknown_model_fails_before_the_data_set_is_read(make_recipe, tmp_path, monkeypatch):

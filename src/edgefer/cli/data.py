@@ -10,9 +10,6 @@ import argparse
 import json
 from pathlib import Path
 
-FOLD_PROTOCOLS = ("kfold", "subject_kfold", "loso")
-SPLIT_PARTS = ("train", "val", "test")
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("data", help="audit data sets and write split manifests")
@@ -85,8 +82,11 @@ def run_audit(args: argparse.Namespace) -> int:
 
 
 def run_split(args: argparse.Namespace) -> int:
+    import shutil
+
     from edgefer.data import fold_count, manifest_hash, parse_data_spec, read_dataset, split_samples, write_manifest
-    from edgefer.data.splits import PROTOCOLS
+    from edgefer.data.selection import PROTOCOL_SPLITS
+    from edgefer.data.splits import FOLD_PROTOCOLS, PROTOCOLS, fold_folder
     from edgefer.errors import ConfigError
     from edgefer.outputs import claim_output_folder
 
@@ -104,20 +104,22 @@ def run_split(args: argparse.Namespace) -> int:
     # Claim the outputs before any data is read: the three manifests, or the fold folders this call writes (with
     # every fold, all earlier fold folders: a shorter protocol would leave them beside the new ones).
     if not folded:
-        products = [f"{part}.csv" for part in SPLIT_PARTS]
+        products = [f"{part}.csv" for part in PROTOCOL_SPLITS]
     elif args.fold is not None:
-        products = [_fold_folder(args.fold)]
+        products = [fold_folder(args.fold)]
     else:
-        products = [path.name for path in args.out.glob("fold_*")] if args.out.is_dir() else []
+        products = [path.name for path in args.out.glob("fold_*") if path.is_dir()] if args.out.is_dir() else []
     claim_output_folder(args.out, products, args.force)
     name, root = parse_data_spec(args.data)
     samples = read_dataset(name, root)
     count = fold_count(samples, args.protocol, args.n_folds)
     folds = range(count) if args.fold is None else [args.fold]
+    if folded and args.fold is None:
+        for name in products:  # released by --force: an earlier split's folds, perhaps more than this one writes
+            shutil.rmtree(args.out / name)
     for fold in folds:
         parts = split_samples(samples, args.protocol, seed=args.seed, fold=fold, n_folds=args.n_folds)
-        folder = args.out if not folded else args.out / _fold_folder(fold)
-        claim_output_folder(folder, [f"{part}.csv" for part in parts], force=True)  # checked above
+        folder = args.out if not folded else args.out / fold_folder(fold)
         for part, part_samples in parts.items():
             write_manifest(folder / f"{part}.csv", part_samples)
         sizes = ", ".join(f"{part} {len(s)} ({manifest_hash(s)})" for part, s in parts.items())
@@ -138,10 +140,6 @@ def _read_input(path: str, dataset: str | None) -> tuple[str, list]:
             return "manifest", read_manifest(path)
     name = dataset or detect_dataset(path, naming="name it with --dataset NAME")
     return name, read_dataset(name, path)
-
-
-def _fold_folder(fold: int) -> str:
-    return f"fold_{fold:02d}"
 
 
 def _format_report(name: str, root: str, report: dict) -> str:

@@ -48,8 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out",
         type=Path,
-        help="output folder (default: runs/val/<weights stem>_<data set>_<split>, plus the protocol and fold, and the "
-        "TTA, when not the defaults)",
+        help="output folder (default: runs/val/<weights>_<data set>[_<protocol>-fold<N>]_<split>[_tta-MODE]; "
+        "<weights> is the file's stem, with its run folder for best/last.pt)",
     )
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object instead of a table")
     parser.add_argument("--force", action="store_true", help="replace earlier results (a report already in --out)")
@@ -122,8 +122,11 @@ def _split_options(args: argparse.Namespace) -> dict:
 
 
 def _default_out(args: argparse.Namespace, dataset: str) -> Path:
-    """One folder per evaluation setting, so that evaluating the same weights another way keeps earlier reports."""
-    parts = [Path(args.weights).stem, dataset]
+    """One folder per weights and evaluation setting, so that evaluating another way keeps earlier reports. A run's
+    ``best.pt``/``last.pt`` are named with their run folder (``dmsnet_light-best``)."""
+    weights = Path(args.weights)
+    name = f"{weights.parent.name}-{weights.stem}" if weights.stem in ("best", "last") else weights.stem
+    parts = [name, dataset]
     if args.protocol != "official":
         parts.append(f"{args.protocol}-fold{args.fold}")
     parts.append(args.split)

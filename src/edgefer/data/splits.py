@@ -15,6 +15,7 @@ from edgefer.data.records import Sample
 from edgefer.errors import ConfigError, DatasetError
 
 PROTOCOLS: tuple[str, ...] = ("official", "stratified_60_20_20", "kfold", "subject_kfold", "loso")
+FOLD_PROTOCOLS: tuple[str, ...] = ("kfold", "subject_kfold", "loso")
 DEFAULT_FOLDS = 10
 # A data set's own split names → the role they play. FER2013: select models on PublicTest, report PrivateTest.
 OFFICIAL_ROLES = {
@@ -57,7 +58,7 @@ def split_samples(
         return _official(ordered, seed, val_fraction)
     if protocol == "stratified_60_20_20":
         return _stratified(ordered, seed)
-    if protocol in ("kfold", "subject_kfold", "loso"):
+    if protocol in FOLD_PROTOCOLS:
         count = fold_count(ordered, protocol, n_folds)
         if not 0 <= fold < count:
             raise ConfigError(f"fold {fold} is out of range for {protocol} with {count} folds; use 0..{count - 1}")
@@ -189,3 +190,8 @@ def _fold_parts(samples: list[Sample], assignment: np.ndarray, fold: int, n_fold
         role = "test" if assigned == fold else "val" if assigned == val_fold else "train"
         parts[role].append(sample)
     return parts
+
+
+def fold_folder(fold: int) -> str:
+    """The folder name of fold ``fold`` of a k-fold protocol, in split manifests and training runs alike."""
+    return f"fold_{fold:02d}"

@@ -9,6 +9,7 @@ measured); ``force`` replaces only a folder that holds one and nothing the expor
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import shutil
@@ -29,6 +30,8 @@ from edgefer.outputs import claim_output_folder
 FORMATS: tuple[str, ...] = ("onnx", "tflite", "mcu", "espdl")
 LATENCY_RUNS = 50
 MANIFEST = "export.json"  # written by every export: marks a folder --force may replace
+# What exports wrote before they wrote MANIFEST: a folder of only these is an earlier export too.
+EARLIER_ARTEFACTS: tuple[str, ...] = ("model*.onnx", "model*.tflite", "model*.espdl", "firmware")
 CALIBRATION_NEEDED = (
     "int8 export needs calibration images: pass --calib NAME=PATH (e.g. --calib fer2013=path/to/fer2013)"
 )
@@ -101,7 +104,7 @@ def claim_export_folder(out_dir: str | Path, force: bool) -> Path:
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"--out {shown!r} is a file; give a folder for the export")
     if out_dir.is_dir() and any(out_dir.iterdir()):
-        if not (out_dir / MANIFEST).is_file():
+        if not (out_dir / MANIFEST).is_file() and not _only_earlier_artefacts(out_dir):
             raise OutputError(
                 f"--out {shown!r} is a folder that holds no earlier export (no {MANIFEST}), which --force never "
                 "replaces; choose another --out (a new or empty folder)"
@@ -121,7 +124,14 @@ def claim_export_folder(out_dir: str | Path, force: bool) -> Path:
     return out_dir
 
 
+def _only_earlier_artefacts(out_dir: Path) -> bool:
+    """Whether ``out_dir`` holds nothing but what exports wrote before ``MANIFEST`` existed."""
+    return all(any(fnmatch.fnmatch(path.name, pattern) for pattern in EARLIER_ARTEFACTS) for path in out_dir.iterdir())
+
+
 def _written_by_export(out_dir: Path) -> set[str]:
+    if not (out_dir / MANIFEST).is_file():  # an export from before MANIFEST: _only_earlier_artefacts said so
+        return {path.name for path in out_dir.iterdir()}
     try:
         return {MANIFEST, *json.loads((out_dir / MANIFEST).read_text())["files"]}
     except (OSError, ValueError, KeyError, TypeError):

@@ -142,13 +142,9 @@ def load_weights(path: str | Path, expected_sha256: str | None = None) -> nn.Mod
     mismatch = _state_dict_mismatch(model, payload["state_dict"])
     if mismatch is not None:
         raise ModelError(f"weights in {str(path)!r} do not fit model {name!r}: {mismatch}; {fix}")
-    try:
-        model.load_state_dict(payload["state_dict"])
-    except RuntimeError as error:
-        detail = " ".join(line.strip() for line in str(error).splitlines()[1:3]) or str(error)
-        raise ModelError(f"weights in {str(path)!r} do not fit model {name!r}: {detail}; {fix}") from None
+    model.load_state_dict(payload["state_dict"])  # fits: _state_dict_mismatch checked every name and shape
     classes = tuple(payload["classes"])
-    outputs = getattr(model, "num_classes", len(classes))
+    outputs = model.num_classes
     if len(classes) != outputs:
         raise ModelError(
             f"weights file {str(path)!r} names {len(classes)} classes but its model {name!r} has {outputs} "

@@ -27,7 +27,7 @@ from edgefer.data.cache import load_arrays
 from edgefer.data.manifest import manifest_hash, read_manifest, write_manifest
 from edgefer.data.readers import read_dataset
 from edgefer.data.records import Sample
-from edgefer.data.splits import fold_count, split_samples
+from edgefer.data.splits import fold_count, fold_folder, split_samples
 from edgefer.errors import ConfigError, DatasetError
 from edgefer.evaluate.inference import predict_probs
 from edgefer.evaluate.metrics import classification_report
@@ -262,18 +262,19 @@ def summary_markdown(recipe: Recipe, summary: dict[str, Any]) -> str:
 
 
 def check_run_folder(run_dir: Path, fold_dirs: Sequence[Path], resume: bool) -> None:
-    """Refuse a new run over the folds of an earlier one (without ``resume``), and ``resume`` with nothing to resume
-    (no fold has a checkpoint or a finished test), so that neither writes anything before failing."""
-    started = [out_dir for out_dir in fold_dirs if (out_dir / CHECKPOINT).exists()]
-    if started and not resume:
+    """Refuse a new run where an earlier one is (its ``recipe.yaml``, written first, or a fold's checkpoint), unless
+    ``resume``; and ``resume`` where there is no earlier run (a mistyped name), so that neither writes anything
+    before failing. A run that stopped before its first checkpoint resumes by starting again."""
+    earlier = (run_dir / "recipe.yaml").is_file() or any((out_dir / CHECKPOINT).exists() for out_dir in fold_dirs)
+    if earlier and not resume:
         raise ConfigError(
-            f"{started[0]} already holds a run; continue it with --resume, or start a new one with "
+            f"{run_dir} already holds a run; continue it with --resume, or start a new one with "
             "--set name=<another name>"
         )
-    if resume and not started and not any((out_dir / FINISHED_REPORT).is_file() for out_dir in fold_dirs):
+    if resume and not earlier:
         raise ConfigError(
-            f"nothing to resume in {run_dir}: no fold of it has a checkpoint ({CHECKPOINT}) yet; drop --resume to "
-            "start a new run, or check the run's name (--set name=...) and output_dir"
+            f"nothing to resume in {run_dir}: no run was started there; drop --resume to start a new run, or check "
+            "the run's name (--set name=...) and output_dir"
         )
 
 
@@ -303,7 +304,7 @@ def run_recipe(
             f"fold(s) here; use 0..{count - 1} or null for all"
         )
     run_dir = recipe.run_dir
-    fold_dirs = {fold: run_dir / f"fold_{fold:02d}" if count > 1 else run_dir for fold in folds}
+    fold_dirs = {fold: run_dir / fold_folder(fold) if count > 1 else run_dir for fold in folds}
     check_run_folder(run_dir, list(fold_dirs.values()), resume)  # before anything is written into it
     if context.is_main:
         dump_recipe(recipe, run_dir / "recipe.yaml")
