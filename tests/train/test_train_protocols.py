@@ -98,6 +98,10 @@ def test_an_unknown_model_fails_before_the_data_set_is_read(make_recipe, tmp_pat
     with pytest.raises(ModelError, match="unknown model 'tiny_typo'"):
         run.run_recipe(recipe, show_progress=False)
     assert not recipe.run_dir.exists()
+    bad_kwargs = make_recipe(f"data.root={tmp_path}", "model.kwargs={no_such_option: 3}")
+    with pytest.raises(ConfigError, match=r"cannot be built from the recipe's model section .*fix model\.kwargs"):
+        run.run_recipe(bad_kwargs, show_progress=False)
+    assert not bad_kwargs.run_dir.exists()
 
 
 def test_train_manifest_filters_training_only(make_recipe, tmp_path):

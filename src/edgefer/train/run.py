@@ -97,10 +97,18 @@ def check_named_files(recipe: Recipe) -> set[str] | None:
     ``data.train_manifest`` must be readable (whether the teacher predicts the training classes is only known once
     the data set is read: ``Teacher.load`` checks it). Returns the training manifest's paths (None without one).
     ``model.name`` must be a registered model (``recipe_from_dict`` checks it too; a recipe built otherwise may not
-    have been)."""
+    have been), and the model must build with ``model.kwargs``, ``in_chans`` and ``img_size``."""
     model_entry(recipe.model.name)
     if recipe.model.init:
         check_init(recipe.model)
+    else:
+        try:
+            recipe.model.build(num_classes=len(EMOTIONS_WITH_CONTEMPT))
+        except (TypeError, ValueError) as error:
+            raise ConfigError(
+                f"model {recipe.model.name!r} cannot be built from the recipe's model section ({error}); "
+                "fix model.kwargs, model.in_chans or model.img_size"
+            ) from None
     if recipe.distill.teacher:
         load_weights(recipe.distill.teacher)
     return listed_paths(recipe.data.train_manifest) if recipe.data.train_manifest else None
