@@ -76,8 +76,7 @@ def _export(model: torch.nn.Module, directory: Path) -> tuple[Path | None, str |
             warnings.simplefilter("ignore")
             return export_onnx(model, directory / f"{model.model_name}.onnx"), None
     except Exception as error:  # a model that does not export still gets its other figures
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        return None, f"{type(error).__name__}: {first_line[:MAX_ERROR_CHARS]}"
+        return None, _first_line(error)
 
 
 def _first_line(error: BaseException) -> str:

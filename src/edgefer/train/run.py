@@ -170,12 +170,7 @@ def train_fold(
     report_path = out_dir / FINISHED_REPORT
     if resume and report_path.is_file():  # this fold finished before the interruption
         return json.loads((out_dir / "result.json").read_text(encoding="utf-8"))
-    checkpoint = out_dir / CHECKPOINT
-    if checkpoint.exists() and not resume:
-        raise ConfigError(
-            f"{out_dir} already holds a run; continue it with --resume, or start a new one with "
-            "--set name=<another name>"
-        )
+    checkpoint = out_dir / CHECKPOINT  # a new run over an earlier one was refused by check_run_folder
     hashes = {name: manifest_hash(samples) for name, samples in parts.items()}
     size = model_image_size(recipe)
     # Rank 0 fills the tensor cache first, so that ranks never decode the same images at once.
