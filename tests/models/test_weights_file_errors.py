@@ -64,3 +64,11 @@ def test_missing_and_unexpected_parameters_are_named(payload, tmp_path):
 
     message = _error(_broken(payload, tmp_path, change))
     assert "is missing from the file" in message and "stray.weight is not in the model" in message
+
+
+def test_non_finite_weights_are_refused_at_load_for_every_command(payload, tmp_path):
+    def poison(copy):
+        name = next(key for key, value in copy["state_dict"].items() if value.is_floating_point())
+        copy["state_dict"][name] = torch.full_like(copy["state_dict"][name], float("inf"))
+
+    assert "NaN or infinite" in _error(_broken(payload, tmp_path, poison))

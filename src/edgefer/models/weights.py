@@ -153,4 +153,15 @@ def load_weights(path: str | Path, expected_sha256: str | None = None) -> nn.Mod
     model.preprocess = preprocess
     model.classes = classes
     model.weights_meta = payload["meta"]
-    return model.eval()
+    return _check_finite(model, str(path)).eval()
+
+
+def _check_finite(model: nn.Module, path: str) -> nn.Module:
+    """The model, after checking that no weight is NaN or infinite (such a model only ever answers NaN)."""
+    for name, value in model.state_dict().items():
+        if value.is_floating_point() and not bool(value.isfinite().all()):
+            raise ModelError(
+                f"weights file {path!r} holds NaN or infinite values (first in {name}); the file is corrupt "
+                "or its training diverged: use another .pt written by `edgefer train`"
+            )
+    return model
