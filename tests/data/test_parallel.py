@@ -30,3 +30,35 @@ def test_broken_pool_finishes_in_process_with_a_warning(always_pool):
     with pytest.warns(DataWarning, match="worker processes failed"):
         results = list(parallel.progress_map(_double_or_die_in_worker, list(range(20)), "test", workers=2))
     assert results == list(range(0, 40, 2))
+
+
+def _opencv_threads(_: int) -> int:
+    import cv2
+
+    return cv2.getNumThreads()
+
+
+# Run in a child interpreter with a deadline: before the fix, a pool started after OpenCV's own thread pool had run
+# hung (a worker set its thread count after the fork) in most runs of these 150 rounds.
+FORK_AFTER_OPENCV_THREADS = """
+import cv2, numpy as np
+from edgefer.data import parallel
+from tests.data.test_parallel import _opencv_threads
+parallel.MIN_ITEMS_FOR_POOL = 0
+image = np.random.default_rng(0).integers(0, 255, (1500, 1500), dtype=np.uint8)
+threads = cv2.getNumThreads()
+for _ in range(150):
+    cv2.GaussianBlur(cv2.resize(image, (900, 900)), (5, 5), 0)  # OpenCV's thread pool runs in this process
+    assert list(parallel.progress_map(_opencv_threads, [0, 1, 2, 3], "test", workers=2, progress=False)) == [1] * 4
+assert cv2.getNumThreads() == threads  # restored in this process
+"""
+
+
+def test_workers_start_single_threaded_and_never_hang_after_opencv_ran_threads():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, "-c", FORK_AFTER_OPENCV_THREADS], cwd=root, timeout=60, check=False)
+    assert result.returncode == 0

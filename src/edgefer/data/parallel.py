@@ -9,6 +9,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from typing import TypeVar
 
 from tqdm import tqdm
@@ -29,7 +30,23 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-def _single_threaded_opencv() -> None:
+@contextmanager
+def _single_threaded_opencv() -> Iterator[None]:
+    """OpenCV at one thread while worker processes start, so that forked workers inherit one thread. Setting it
+    in a forked worker instead hangs whenever the parent's OpenCV thread pool has run: the pool's threads and
+    lock do not survive the fork."""
+    import cv2
+
+    previous = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(previous)
+
+
+def _set_opencv_threads_to_one() -> None:
+    """Initializer of spawned workers (not Linux), which start a fresh OpenCV."""
     import cv2
 
     cv2.setNumThreads(1)
@@ -51,8 +68,13 @@ def progress_map(
     try:
         if workers > 1 and len(items) >= MIN_ITEMS_FOR_POOL:
             chunk = max(16, min(512, len(items) // (workers * 8)))
+            context = _context()
+            initializer = None if context.get_start_method() == "fork" else _set_opencv_threads_to_one
             try:
-                with ProcessPoolExecutor(workers, mp_context=_context(), initializer=_single_threaded_opencv) as pool:
+                with (
+                    _single_threaded_opencv(),
+                    ProcessPoolExecutor(workers, mp_context=context, initializer=initializer) as pool,
+                ):
                     for result in pool.map(function, items, chunksize=chunk):
                         yield result
                         done += 1
