@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
+import socket
 import subprocess
+import time
 
 from fastapi.testclient import TestClient
 from serve_helpers import wait_for
@@ -90,3 +93,19 @@ def test_broker_url_parsing() -> None:
     )
     assert address.url == "mqtts://broker.example:8884"  # no credentials in what the TD publishes
     assert parse_broker_url("mqtt://localhost").port == 1883
+
+
+def test_an_unreachable_broker_is_reported_once_and_the_service_keeps_running(fake, caplog) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app = create_app(fake, ServeConfig(thing_id="cam1", mqtt_url=f"mqtt://127.0.0.1:{port}"))
+    with caplog.at_level(logging.WARNING, logger="edgefer.serve"), TestClient(app) as client:
+
+        def unreachable() -> list[str]:
+            return [r.getMessage() for r in caplog.records if "cannot be reached" in r.getMessage()]
+
+        assert wait_for(unreachable, timeout=10)
+        time.sleep(2.5)  # paho retries after 1 s, then 2 s: still one warning for the outage
+        assert len(unreachable()) == 1 and f"mqtt://127.0.0.1:{port}" in unreachable()[0]
+        assert client.get("/health").json()["mqtt"]["connected"] is False

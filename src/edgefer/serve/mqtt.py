@@ -7,7 +7,8 @@ Topic tree (``<base>`` is ``edgefer/<thing-id>``):
 - ``<base>/expression``: the latest recognition as JSON (time, frame index, faces with face_id, label,
   confidence, scores, box), retained, QoS 1, published when a face's expression changes.
 
-paho keeps reconnecting in its own thread (1 s to 30 s back-off). Messages published while disconnected wait
+paho keeps reconnecting in its own thread (1 s to 30 s back-off); a broker that cannot be reached is logged as a
+warning at the first failed attempt of each outage, not at every retry. Messages published while disconnected wait
 in paho's queue, bounded by ``queue_size``; past that they are dropped and counted. On every (re)connection
 the status and the latest expression are published again, since a restarted broker has lost its retained
 messages.
@@ -84,6 +85,8 @@ class MqttPublisher:
         self._queue_full = mqtt.MQTT_ERR_QUEUE_SIZE
         self.connected = threading.Event()
         self._closing = False
+        self._unreachable_reported = False
+        self._queue_size = queue_size
 
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"edgefer-{thing_id}")
         client.will_set(self.status_topic, b"offline", qos=QOS, retain=True)
@@ -94,6 +97,7 @@ class MqttPublisher:
         if self.broker.tls:
             client.tls_set()
         client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
         self._client = client
@@ -108,12 +112,23 @@ class MqttPublisher:
             log.warning("MQTT broker %s refused the connection: %s", self.broker.url, reason_code)
             return
         log.info("MQTT connected to %s", self.broker.url)
+        self._unreachable_reported = False
         self.connected.set()
         self._publish(self.status_topic, b"online")
         with self._lock:
             latest = self._latest
         if latest is not None:
             self._publish(self.expression_topic, latest)
+
+    def _on_connect_fail(self, client, userdata) -> None:
+        if not self._unreachable_reported and not self._closing:
+            self._unreachable_reported = True
+            log.warning(
+                "MQTT broker %s cannot be reached; events wait in a queue of %d while paho retries every 1-30 s "
+                "(check the --mqtt address and that the broker runs)",
+                self.broker.url,
+                self._queue_size,
+            )
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         self.connected.clear()
