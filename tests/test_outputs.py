@@ -4,9 +4,17 @@ from edgefer.errors import OutputError
 from edgefer.outputs import claim_output_file, claim_output_folder
 
 
-def test_a_new_file_path_gets_its_folder(tmp_path):
+def test_claiming_creates_nothing_so_a_failed_command_leaves_no_empty_folder(tmp_path):
     path = claim_output_file(tmp_path / "a" / "b.csv", force=False)
-    assert path.parent.is_dir() and not path.exists()
+    assert path == tmp_path / "a" / "b.csv"
+    assert claim_output_folder(tmp_path / "c" / "d", ["report.json"], force=False) == tmp_path / "c" / "d"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_existing_folder_is_claimed_as_it_is(tmp_path):
+    (tmp_path / "mine.txt").write_text("kept")
+    assert claim_output_folder(tmp_path, ["report.json"], force=False) == tmp_path
+    assert [path.name for path in tmp_path.iterdir()] == ["mine.txt"]
 
 
 def test_an_existing_file_is_kept_unless_forced(tmp_path):
@@ -34,5 +42,5 @@ def test_a_folder_with_earlier_products_is_kept_unless_forced(tmp_path):
     with pytest.raises(OutputError, match=r"already holds results\.jsonl"):
         claim_output_folder(tmp_path, ["results.jsonl", "report.json"], force=False)
     assert claim_output_folder(tmp_path, ["results.jsonl"], force=True) == tmp_path
-    assert claim_output_folder(tmp_path / "new", ["results.jsonl"], force=False).is_dir()
+    assert claim_output_folder(tmp_path / "new", ["results.jsonl"], force=False) == tmp_path / "new"
     assert (tmp_path / "notes.txt").read_text() == "mine"

@@ -2,30 +2,33 @@
 
 Every command that writes files claims its outputs first. A path that names the wrong kind of thing (a file where
 a folder is wanted, or the other way round), a folder that cannot be created, or earlier results that ``--force``
-has not released each stop the command with one line naming the path and the fix.
+has not released each stop the command with one line naming the path and the fix. Claiming creates nothing: a
+missing folder is made and removed again to prove it can be, and the writer makes it when it has something to
+write, so a command that fails later leaves no empty folder behind.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import suppress
 from pathlib import Path
 
 from edgefer.errors import OutputError
 
 
 def claim_output_file(path: str | Path, force: bool) -> Path:
-    """``path`` ready to be written: its folder exists; an existing file is replaced only with ``force``."""
+    """``path`` ready to be written: its folder can be created; an existing file is replaced only with ``force``."""
     path = Path(path)
     if path.is_dir():
         raise OutputError(f"{str(path)!r} is a folder; give a file path to write")
     if path.exists() and not force:
         raise OutputError(f"{str(path)!r} exists; pass --force to replace it or choose another path")
-    _make_folder(path.parent)
+    _check_creatable(path.parent)
     return path
 
 
 def claim_output_folder(path: str | Path, products: Iterable[str], force: bool) -> Path:
-    """``path`` created if needed; ``products`` (names inside it) already there are replaced only with ``force``."""
+    """``path`` can be created; ``products`` (names inside it) already there are replaced only with ``force``."""
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise OutputError(f"{str(path)!r} is a file; give a folder to write into")
@@ -36,14 +39,20 @@ def claim_output_folder(path: str | Path, products: Iterable[str], force: bool) 
                 f"{str(path)!r} already holds {', '.join(found)} from an earlier run; "
                 "pass --force to replace them or choose another folder"
             )
-    _make_folder(path)
+    _check_creatable(path)
     return path
 
 
-def _make_folder(path: Path) -> None:
+def _check_creatable(path: Path) -> None:
+    """Make the missing folders of ``path`` and remove them again: permissions alone do not tell (root, /proc)."""
+    missing = [folder for folder in (path, *path.parents) if not folder.exists()]  # deepest first
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise OutputError(
             f"cannot create the folder {str(path)!r} ({error.strerror or error}); choose a writable path"
         ) from None
+    finally:
+        for folder in missing:
+            with suppress(OSError):  # absent (mkdir failed above it) or filled meanwhile by another process
+                folder.rmdir()

@@ -125,6 +125,7 @@ def test_bad_input_is_one_line_and_exit_2(weights, fer_like, tmp_path, capsys, c
     assert main(argv) == 2
     error = capsys.readouterr().err
     assert message in error and error.count("\n") == 1 and "Traceback" not in error
+    assert not (tmp_path / "out").exists()  # a failed val leaves no empty report folder behind
 
 
 def test_earlier_results_are_kept_unless_forced_and_claimed_before_any_work(weights, fer_like, tmp_path, capsys):

@@ -231,6 +231,7 @@ class _LazyResultFile:
             from edgefer.runtime.sinks import ResultWriter
 
             try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._handle = open(self.path, "w", encoding="utf-8", newline="")  # noqa: SIM115 (closed by close)
             except OSError as error:
                 raise OutputError(

@@ -72,6 +72,7 @@ def export_model(
     out_dir = claim_export_folder(out_dir, force)
     check = inputs.check if inputs.check is not None else _random_inputs(model)
     reference = torch_logits(model, check)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)  # claimed above: it can be made
     scratch = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
         result = ExportResult(out_dir)

@@ -66,11 +66,11 @@ class ResultWriter:
 
 
 class AnnotatedWriter:
-    """Writes annotated frames under a folder: each image as PNG (keeping a folder's layout), a video as MP4."""
+    """Writes annotated frames under a folder: each image as PNG (keeping a folder's layout), a video as MP4. The
+    folder is made with the first frame, so a run that fails before it leaves none behind."""
 
     def __init__(self, folder: str | Path, root: str | Path | None, video_name: str | None, fps: float) -> None:
         self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
         self.root = Path(root) if root is not None else None
         self.video_path = None if video_name is None else self.folder / f"{Path(video_name).stem or 'stream'}.mp4"
         self.fps = fps
@@ -107,6 +107,7 @@ class AnnotatedWriter:
             return
         if self._video is None:
             height, width = frame.shape[:2]
+            self.folder.mkdir(parents=True, exist_ok=True)
             self._video = cv2.VideoWriter(
                 str(self.video_path), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, (width, height)
             )
