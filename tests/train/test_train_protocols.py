@@ -43,6 +43,20 @@ def test_subject_kfold_trains_every_fold_from_scratch_and_reports_mean_and_std(m
     assert (recipe.run_dir / "recipe.yaml").is_file()
 
 
+def test_training_one_fold_of_a_kfold_run_keeps_the_other_folds_in_the_summary(make_recipe, tmp_path):
+    root = write_ckplus48(tmp_path / "ck", subjects=6)
+    common = ("data.dataset=ckplus48", f"data.root={root}", "data.protocol=subject_kfold", "data.n_folds=3")
+    first = run_recipe(make_recipe(*common, "data.fold=0", "train.epochs=1"), show_progress=False, figures=False)
+    assert first["folds"] == 1
+    recipe = make_recipe(*common, "data.fold=2", "train.epochs=1")
+    summary = run_recipe(recipe, resume=True, show_progress=False, figures=False)
+    assert summary["folds"] == 2 and [r["fold"] for r in summary["results"]] == [0, 2]
+    assert summary["results"][0] == first["results"][0]
+    accuracies = [r["test"]["accuracy"] for r in summary["results"]]
+    assert summary["accuracy"]["mean"] == pytest.approx(sum(accuracies) / 2)
+    assert json.loads((recipe.run_dir / "summary.json").read_text())["folds"] == 2
+
+
 def test_loso_has_one_fold_per_subject(make_recipe, tmp_path):
     root = write_ckplus48(tmp_path / "ck", subjects=4, per_class=1)
     recipe = make_recipe("data.dataset=ckplus48", f"data.root={root}", "data.protocol=loso", "train.epochs=1")

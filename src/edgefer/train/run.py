@@ -329,8 +329,21 @@ def run_recipe(
                 figures=figures,
             )
         )
+    if count > 1 and recipe.data.fold is not None:  # one fold of a k-fold run: summarise it with the others
+        results = _with_earlier_folds(run_dir, count, results)
     summary = summarize(results)
     if context.is_main:
         (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         (run_dir / "summary.md").write_text(summary_markdown(recipe, summary), encoding="utf-8")
     return summary
+
+
+def _with_earlier_folds(run_dir: Path, count: int, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``results`` and the results other folds of this run left in their folders, in fold order, so that training
+    one fold (``data.fold``) does not shrink the run's summary to that fold."""
+    by_fold = {result["fold"]: result for result in results}
+    for fold in range(count):
+        path = run_dir / fold_folder(fold) / "result.json"
+        if fold not in by_fold and path.is_file():
+            by_fold[fold] = json.loads(path.read_text(encoding="utf-8"))
+    return [by_fold[fold] for fold in sorted(by_fold)]
