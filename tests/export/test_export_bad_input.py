@@ -119,3 +119,10 @@ def test_ignored_or_impossible_options_are_refused_before_any_work(options, expe
     assert main(["export", "--weights", str(missing), "--out", str(tmp_path / "x"), *options]) == 2
     assert expected in _one_line_error(capsys)
     assert not (tmp_path / "x").exists()
+
+
+def test_a_failed_export_leaves_no_folder_behind(tmp_path, capsys):
+    out = tmp_path / "new" / "export"
+    assert main(["export", "--weights", str(tmp_path / "absent.pt"), "--out", str(out)]) == 2
+    assert "absent.pt" in _one_line_error(capsys)
+    assert list(tmp_path.iterdir()) == []  # not even --out's parent
