@@ -43,16 +43,26 @@ def claim_output_folder(path: str | Path, products: Iterable[str], force: bool) 
     return path
 
 
-def _check_creatable(path: Path) -> None:
-    """Make the missing folders of ``path`` and remove them again: permissions alone do not tell (root, /proc)."""
-    missing = [folder for folder in (path, *path.parents) if not folder.exists()]  # deepest first
+def make_folder(path: Path) -> list[Path]:
+    """Make ``path`` (and its parents); return the folders this made, deepest first, for ``remove_folders``."""
+    made = [folder for folder in (path, *path.parents) if not folder.exists()]
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as error:
+        remove_folders(made)
         raise OutputError(
             f"cannot create the folder {str(path)!r} ({error.strerror or error}); choose a writable path"
         ) from None
-    finally:
-        for folder in missing:
-            with suppress(OSError):  # absent (mkdir failed above it) or filled meanwhile by another process
-                folder.rmdir()
+    return made
+
+
+def remove_folders(folders: Iterable[Path]) -> None:
+    """Remove ``folders`` (deepest first) where they are still empty: what a failed command made and did not fill."""
+    for folder in folders:
+        with suppress(OSError):  # absent (never made) or filled meanwhile
+            folder.rmdir()
+
+
+def _check_creatable(path: Path) -> None:
+    """Make the missing folders of ``path`` and remove them again: permissions alone do not tell (root, /proc)."""
+    remove_folders(make_folder(path))

@@ -91,6 +91,9 @@ def test_a_failed_forced_export_keeps_the_earlier_one(tmp_path, monkeypatch):
         export_model(model, "onnx", out, int8=True, inputs=inputs, force=True)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["out"]
     assert sorted(path.name for path in out.iterdir()) == [MANIFEST, "model.onnx"]
+    with pytest.raises(ExportError, match="quantiser broke"):  # a new --out under a new folder: both vanish
+        export_model(model, "onnx", tmp_path / "new" / "out", int8=True, inputs=inputs)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["out"]
 
 
 def test_eval_split_advice_names_exports_own_options(weights, face_folder, tmp_path, capsys):

@@ -125,3 +125,13 @@ def test_non_finite_scores_are_an_error(weights_path, sample_bgr, tmp_path):
 def test_results_stay_valid_json(capsys, weights_path):
     code, out, _ = _predict(capsys, "--model", str(weights_path), "--backend", "torch")
     assert code == 0 and json.loads(out)["faces"][0]["confidence"] > 0
+
+
+def test_save_expands_the_home_folder(capsys, weights_path, sample_bgr, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    cv2.imwrite(str(tmp_path / "a.png"), sample_bgr)
+    code, _, _ = _predict(capsys, "a.png", "--model", str(weights_path), "--backend", "torch", "--save", "~/out")
+    assert code == 0
+    assert sorted(path.name for path in (tmp_path / "home" / "out").iterdir()) == ["a.png", "results.jsonl"]
+    assert not (tmp_path / "~").exists()

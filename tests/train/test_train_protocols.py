@@ -55,6 +55,10 @@ def test_training_one_fold_of_a_kfold_run_keeps_the_other_folds_in_the_summary(m
     accuracies = [r["test"]["accuracy"] for r in summary["results"]]
     assert summary["accuracy"]["mean"] == pytest.approx(sum(accuracies) / 2)
     assert json.loads((recipe.run_dir / "summary.json").read_text())["folds"] == 2
+    (recipe.run_dir / "fold_00" / "result.json").write_text('{"fold": 0, "te')  # cut short by a crash
+    with pytest.warns(UserWarning, match=r"fold_00.result\.json cannot be read .* leaves fold 0 out"):
+        summary = run_recipe(make_recipe(*common, "data.fold=1", "train.epochs=1"), resume=True, show_progress=False)
+    assert [r["fold"] for r in summary["results"]] == [1, 2]
 
 
 def test_loso_has_one_fold_per_subject(make_recipe, tmp_path):

@@ -84,7 +84,7 @@ def _open_window() -> None:
         ) from None
 
 
-def _claim_save_folder(args: argparse.Namespace, kind: str, name: str) -> None:
+def _claim_save_folder(args: argparse.Namespace, kind: str, name: str) -> Path:
     """Claim --save DIR before any work: earlier results there are replaced only with --force, inputs never."""
     from edgefer.outputs import claim_output_folder
 
@@ -111,7 +111,7 @@ def _claim_save_folder(args: argparse.Namespace, kind: str, name: str) -> None:
                 f"--save {args.save!r} would replace the input image {str(image)!r} with its annotated copy; "
                 "choose another folder"
             )
-    claim_output_folder(save, products, args.force)
+    return claim_output_folder(save, products, args.force)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -130,8 +130,7 @@ def run(args: argparse.Namespace) -> int:
     if args.force and not args.save:
         raise ConfigError("--force lets --save replace earlier results; add --save DIR or drop --force")
     source = open_source(args.source if args.source is not None else SAMPLE_IMAGE, max_pixels)
-    if args.save:
-        _claim_save_folder(args, source.kind, source.name)
+    save = _claim_save_folder(args, source.kind, source.name) if args.save else None  # "~" expanded
     if args.show:
         _open_window()
     recognizer = Recognizer(
@@ -149,17 +148,17 @@ def run(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as stack:
         sinks = [ResultWriter(sys.stdout, args.format, recognizer.classes)]
         annotated = None
-        if args.save:
+        if save is not None:
             video = source.kind in ("video", "camera", "stream")
             annotated = AnnotatedWriter(
-                args.save,
+                save,
                 source.name if source.kind == "folder" else None,
                 source.name if video else None,
                 source.fps or 30.0,
             )
             stack.callback(annotated.close)
             # Opened at the first result, so that a run that fails before any leaves earlier results alone.
-            sinks.append(_LazyResultFile(Path(args.save) / f"results.{args.format}", args.format, recognizer.classes))
+            sinks.append(_LazyResultFile(save / f"results.{args.format}", args.format, recognizer.classes))
             stack.callback(sinks[-1].close)
         if args.show:
             stack.callback(cv2.destroyAllWindows)
@@ -211,8 +210,8 @@ def run(args: argparse.Namespace) -> int:
         )
     if skipped:
         print(f"edgefer predict: skipped {len(skipped)} unreadable file(s) (listed above)", file=sys.stderr)
-    if args.save:
-        print(f"edgefer predict: results and annotated output in {args.save}", file=sys.stderr)
+    if save is not None:
+        print(f"edgefer predict: results and annotated output in {save}", file=sys.stderr)
     return 0
 
 

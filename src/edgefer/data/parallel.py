@@ -32,7 +32,8 @@ def default_workers() -> int:
 
 @contextmanager
 def _single_threaded_opencv() -> Iterator[None]:
-    """OpenCV at one thread while worker processes start, so that forked workers inherit one thread. Setting it
+    """OpenCV at one thread while worker processes start, so that forked workers inherit one thread (and this
+    process gets its own setting back as soon as they have started). Setting it
     in a forked worker instead hangs whenever the parent's OpenCV thread pool has run: the pool's threads and
     lock do not survive the fork."""
     import cv2
@@ -71,11 +72,10 @@ def progress_map(
             context = _context()
             initializer = None if context.get_start_method() == "fork" else _set_opencv_threads_to_one
             try:
-                with (
-                    _single_threaded_opencv(),
-                    ProcessPoolExecutor(workers, mp_context=context, initializer=initializer) as pool,
-                ):
-                    for result in pool.map(function, items, chunksize=chunk):
+                with ProcessPoolExecutor(workers, mp_context=context, initializer=initializer) as pool:
+                    with _single_threaded_opencv():  # map submits every chunk, which starts every worker
+                        results = pool.map(function, items, chunksize=chunk)
+                    for result in results:
                         yield result
                         done += 1
                         bar.update()

@@ -25,7 +25,7 @@ from torch import nn
 from edgefer.errors import ExportError, OutputError
 from edgefer.export.onnx import export_onnx
 from edgefer.export.verify import agreement, onnx_logits, onnx_session, scored_accuracy, torch_logits
-from edgefer.outputs import claim_output_folder
+from edgefer.outputs import claim_output_folder, make_folder, remove_folders
 
 FORMATS: tuple[str, ...] = ("onnx", "tflite", "mcu", "espdl")
 LATENCY_RUNS = 50
@@ -72,7 +72,7 @@ def export_model(
     out_dir = claim_export_folder(out_dir, force)
     check = inputs.check if inputs.check is not None else _random_inputs(model)
     reference = torch_logits(model, check)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)  # claimed above: it can be made
+    made = make_folder(out_dir.parent)  # claimed above: it can be made; removed again if the export fails
     scratch = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
         result = ExportResult(out_dir)
@@ -87,6 +87,7 @@ def export_model(
         _move_into_place(scratch, out_dir, force)
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
+        remove_folders(made)
         raise
     result.files = {key: out_dir / path.relative_to(scratch) for key, path in result.files.items()}
     return result

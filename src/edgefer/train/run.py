@@ -17,6 +17,7 @@ import json
 import os
 import statistics
 import subprocess
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -345,5 +346,8 @@ def _with_earlier_folds(run_dir: Path, count: int, results: list[dict[str, Any]]
     for fold in range(count):
         path = run_dir / fold_folder(fold) / "result.json"
         if fold not in by_fold and path.is_file():
-            by_fold[fold] = json.loads(path.read_text(encoding="utf-8"))
+            try:
+                by_fold[fold] = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as error:
+                warnings.warn(f"{path} cannot be read ({error}); the summary leaves fold {fold} out", stacklevel=2)
     return [by_fold[fold] for fold in sorted(by_fold)]
