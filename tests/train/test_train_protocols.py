@@ -3,11 +3,11 @@ import json
 from pathlib import Path
 
 import pytest
-from tinymodels import write_ckplus48
+from tinymodels import TINY_WIDE, write_ckplus48
 
 from edgefer.cli.main import main
 from edgefer.data.manifest import read_manifest, write_manifest
-from edgefer.errors import ConfigError, DatasetError
+from edgefer.errors import ConfigError, DatasetError, ModelError
 from edgefer.models import load_weights
 from edgefer.train.recipe import dump_recipe
 from edgefer.train.run import run_recipe
@@ -59,6 +59,30 @@ def test_training_one_fold_of_a_kfold_run_keeps_the_other_folds_in_the_summary(m
     with pytest.warns(UserWarning, match=r"fold_00.result\.json cannot be read .* leaves fold 0 out"):
         summary = run_recipe(make_recipe(*common, "data.fold=1", "train.epochs=1"), resume=True, show_progress=False)
     assert [r["fold"] for r in summary["results"]] == [1, 2]
+
+
+def test_each_fold_distils_from_the_teacher_trained_on_its_own_split(make_recipe, tmp_path):
+    root = write_ckplus48(tmp_path / "ck", subjects=6)
+    common = ("data.dataset=ckplus48", f"data.root={root}", "data.protocol=subject_kfold", "data.n_folds=3")
+    teachers = make_recipe(*common, "name=teachers", f"model.name={TINY_WIDE}", "train.epochs=1")
+    run_recipe(teachers, show_progress=False, figures=False)
+    per_fold = str(teachers.run_dir / "{fold}" / "best.pt")
+    student = make_recipe(*common, "name=student", f"distill.teacher={per_fold}", "train.epochs=1")
+    summary = run_recipe(student, show_progress=False, figures=False)
+    assert summary["folds"] == 3
+    for fold in range(3):
+        used = load_weights(student.run_dir / f"fold_{fold:02d}" / "best.pt").weights_meta["recipe"]["distill"]
+        assert used["teacher"] == str(teachers.run_dir / f"fold_{fold:02d}" / "best.pt")
+    assert "{fold}" in (student.run_dir / "recipe.yaml").read_text()  # the command as given
+
+    (teachers.run_dir / "fold_01" / "best.pt").unlink()  # a missing fold's teacher fails before any training
+    again = make_recipe(*common, "name=again", f"distill.teacher={per_fold}", "train.epochs=1")
+    with pytest.raises(ModelError, match="fold_01"):
+        run_recipe(again, show_progress=False, figures=False)
+    assert not again.run_dir.exists()
+    single = make_recipe(*common[:2], "data.protocol=stratified_60_20_20", f"distill.teacher={per_fold}")
+    with pytest.raises(ConfigError, match=r"names a teacher per fold \(\{fold\}\), but this run has no folds"):
+        run_recipe(single, show_progress=False, figures=False)
 
 
 def test_loso_has_one_fold_per_subject(make_recipe, tmp_path):

@@ -29,6 +29,7 @@ from edgefer.labels import EMOTIONS_WITH_CONTEMPT
 from edgefer.train.distributed import DistContext
 from edgefer.train.recipe import Recipe, dump_recipe
 from edgefer.train.run import (
+    check_fold_teachers,
     check_named_files,
     check_run_folder,
     keep_classes,
@@ -135,6 +136,7 @@ def run_crossval(
             "trains on each data set in turn; drop it (--set data.train_manifest=null) or train with edgefer train"
         )
     check_named_files(recipe)
+    check_fold_teachers(recipe, [None])  # no folds here: a teacher per fold is refused
     run_dir = recipe.run_dir
     check_run_folder(run_dir, [run_dir / f"train_{name}" for name in names], resume)  # before anything is written
     samples = {name: read_dataset(name, root) for name, root in datasets}

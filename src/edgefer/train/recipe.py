@@ -89,7 +89,10 @@ class TrainConfig:
 
 @dataclass
 class DistillConfig:
-    teacher: str | None = None  # weights file of the teacher; None trains with cross-entropy only
+    # Weights file of the teacher; None trains with cross-entropy only. In a k-fold run, "{fold}" in it stands for
+    # each fold's folder (fold_00, ...), so that every fold distils from a teacher trained on that fold's split: a
+    # teacher trained on the whole data set would have seen the student's test subjects.
+    teacher: str | None = None
     alpha: float = 0.5  # weight of the response (KL) term, HCMTMM Eq. 11
     beta: float = 0.5  # weight of the feature (MSE) term, HCMTMM Eq. 11
     temperature: float = 4.0

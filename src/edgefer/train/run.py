@@ -18,7 +18,8 @@ import os
 import statistics
 import subprocess
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -92,13 +93,37 @@ def listed_paths(manifest: str) -> set[str]:
     return {os.path.realpath(sample.path) for sample in read_manifest(manifest) if sample.path}
 
 
+FOLD_FIELD = "{fold}"  # in distill.teacher: each fold's folder name
+
+
+def fold_recipe(recipe: Recipe, fold: int | None) -> Recipe:
+    """``recipe`` as fold ``fold`` trains it: ``{fold}`` in ``distill.teacher`` replaced by the fold's folder."""
+    teacher = recipe.distill.teacher
+    if not teacher or FOLD_FIELD not in teacher:
+        return recipe
+    if fold is None:
+        raise ConfigError(
+            f"distill.teacher {teacher!r} names a teacher per fold ({FOLD_FIELD}), but this run has no folds; "
+            "use a k-fold protocol (subject_kfold, kfold, loso) or name one teacher file"
+        )
+    return replace(recipe, distill=replace(recipe.distill, teacher=teacher.replace(FOLD_FIELD, fold_folder(fold))))
+
+
+def check_fold_teachers(recipe: Recipe, folds: Iterable[int | None]) -> None:
+    """Read the teacher of each of ``folds`` where ``distill.teacher`` names one per fold (``fold_recipe``)."""
+    if recipe.distill.teacher and FOLD_FIELD in recipe.distill.teacher:
+        for fold in folds:
+            load_weights(fold_recipe(recipe, fold).distill.teacher)
+
+
 def check_named_files(recipe: Recipe) -> set[str] | None:
     """Read the files a recipe names besides the data set before any image is decoded, so that a wrong one fails at
     once with its own error: ``model.init`` must fit the recipe's model, ``distill.teacher`` and
-    ``data.train_manifest`` must be readable (whether the teacher predicts the training classes is only known once
-    the data set is read: ``Teacher.load`` checks it). Returns the training manifest's paths (None without one).
-    ``model.name`` must be a registered model (``recipe_from_dict`` checks it too; a recipe built otherwise may not
-    have been), and the model must build with ``model.kwargs``, ``in_chans`` and ``img_size``."""
+    ``data.train_manifest`` must be readable (a teacher per fold is checked by ``check_fold_teachers`` once the
+    folds are known; whether the teacher predicts the training classes is only known once the data set is read:
+    ``Teacher.load`` checks it). Returns the training manifest's paths (None without one). ``model.name`` must be a
+    registered model (``recipe_from_dict`` checks it too; a recipe built otherwise may not have been), and the model
+    must build with ``model.kwargs``, ``in_chans`` and ``img_size``."""
     model_entry(recipe.model.name)
     if recipe.model.init:
         check_init(recipe.model)
@@ -110,7 +135,7 @@ def check_named_files(recipe: Recipe) -> set[str] | None:
                 f"model {recipe.model.name!r} cannot be built from the recipe's model section ({error}); "
                 "fix model.kwargs, model.in_chans or model.img_size"
             ) from None
-    if recipe.distill.teacher:
+    if recipe.distill.teacher and FOLD_FIELD not in recipe.distill.teacher:
         load_weights(recipe.distill.teacher)
     return listed_paths(recipe.data.train_manifest) if recipe.data.train_manifest else None
 
@@ -307,6 +332,8 @@ def run_recipe(
             f"data.fold {recipe.data.fold} is out of range: {recipe.data.protocol} has {count} "
             f"fold(s) here; use 0..{count - 1} or null for all"
         )
+    fold_ids = {fold: fold if count > 1 else None for fold in folds}
+    check_fold_teachers(recipe, fold_ids.values())
     run_dir = recipe.run_dir
     fold_dirs = {fold: run_dir / fold_folder(fold) if count > 1 else run_dir for fold in folds}
     check_run_folder(run_dir, list(fold_dirs.values()), resume)  # before anything is written into it
@@ -320,12 +347,12 @@ def run_recipe(
         out_dir = fold_dirs[fold]
         results.append(
             train_fold(
-                recipe,
+                fold_recipe(recipe, fold_ids[fold]),
                 parts,
                 out_dir,
                 resume,
                 context,
-                fold if count > 1 else None,
+                fold_ids[fold],
                 show_progress=show_progress,
                 figures=figures,
             )
