@@ -1,3 +1,4 @@
+import contextlib
 import os
 
 import pytest
@@ -57,10 +58,15 @@ for _ in range(150):
 
 
 def test_workers_start_single_threaded_and_never_hang_after_opencv_ran_threads():
+    import signal
     import subprocess
     import sys
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    result = subprocess.run([sys.executable, "-c", FORK_AFTER_OPENCV_THREADS], cwd=root, timeout=60, check=False)
-    assert result.returncode == 0
+    child = subprocess.Popen([sys.executable, "-c", FORK_AFTER_OPENCV_THREADS], cwd=root, start_new_session=True)
+    try:
+        assert child.wait(timeout=60) == 0
+    finally:  # a hung run leaves its workers behind: end the whole process group
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
