@@ -61,6 +61,24 @@ def test_training_one_fold_of_a_kfold_run_keeps_the_other_folds_in_the_summary(m
     assert [r["fold"] for r in summary["results"]] == [1, 2]
 
 
+def test_resuming_with_another_recipe_is_refused_so_that_no_summary_mixes_two_recipes(make_recipe, tmp_path):
+    root = write_ckplus48(tmp_path / "ck", subjects=6)
+    common = ("data.dataset=ckplus48", f"data.root={root}", "data.protocol=subject_kfold", "data.n_folds=3")
+    first = make_recipe(*common, "data.fold=0", "train.epochs=1")
+    run_recipe(first, show_progress=False, figures=False)
+    before = {path: path.read_bytes() for path in first.run_dir.rglob("*") if path.is_file()}
+    other_lr = make_recipe(*common, "data.fold=1", "train.epochs=1", "train.lr=0.5")
+    with pytest.raises(ConfigError, match=r"was started with train\.lr=0\.01, this command gives 0\.5; resume with"):
+        run_recipe(other_lr, resume=True, show_progress=False, figures=False)
+    longer = make_recipe(*common, "data.fold=1", "train.epochs=2", "train.lr=0.5")
+    with pytest.raises(ConfigError, match=r"train\.epochs=1, this command gives 2 \(and 1 other setting\(s\)\)"):
+        run_recipe(longer, resume=True, show_progress=False, figures=False)
+    assert {path: path.read_bytes() for path in first.run_dir.rglob("*") if path.is_file()} == before
+    # speed settings and the fold may change
+    faster = make_recipe(*common, "data.fold=1", "train.epochs=1", "train.threads=2", "train.eval_batch_size=7")
+    assert run_recipe(faster, resume=True, show_progress=False, figures=False)["folds"] == 2
+
+
 def test_each_fold_distils_from_the_teacher_trained_on_its_own_split(make_recipe, tmp_path):
     root = write_ckplus48(tmp_path / "ck", subjects=6)
     common = ("data.dataset=ckplus48", f"data.root={root}", "data.protocol=subject_kfold", "data.n_folds=3")

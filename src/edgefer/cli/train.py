@@ -31,7 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--resume",
         action="store_true",
-        help="continue the run in runs/<name>/ from its last checkpoint (finished folds are kept)",
+        help="continue the run in runs/<name>/ from its last checkpoint (finished folds are kept); the recipe must be "
+        "the one it started with, except data.fold, train.threads, train.device, train.eval_batch_size and "
+        "distill.cache_teacher",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(run=run)

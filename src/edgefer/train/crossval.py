@@ -138,7 +138,8 @@ def run_crossval(
     check_named_files(recipe)
     check_fold_teachers(recipe, [None])  # no folds here: a teacher per fold is refused
     run_dir = recipe.run_dir
-    check_run_folder(run_dir, [run_dir / f"train_{name}" for name in names], resume)  # before anything is written
+    # before anything is written
+    check_run_folder(run_dir, [run_dir / f"train_{name}" for name in names], resume, recipe)
     samples = {name: read_dataset(name, root) for name, root in datasets}
     classes = shared_classes(samples)
     for name in names:

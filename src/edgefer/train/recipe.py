@@ -300,3 +300,29 @@ def dump_recipe(recipe: Recipe, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(recipe.to_dict(), sort_keys=False), encoding="utf-8")
     return path
+
+
+# Settings that change how fast a run goes, or which of its folds one process trains, but not what it learns: a
+# resumed run may change them (e.g. --resume --set train.threads=2). Any other change would mix two recipes in
+# one run's checkpoints and fold summary, so check_run_folder refuses it.
+RESUMABLE_SETTINGS = ("data.fold", "train.threads", "train.device", "train.eval_batch_size", "distill.cache_teacher")
+
+
+def recipe_changes(earlier: Recipe, current: Recipe) -> list[tuple[str, Any, Any]]:
+    """``(section.key, earlier value, current value)`` for every setting that differs, except ``RESUMABLE_SETTINGS``."""
+
+    def flat(recipe: Recipe) -> dict[str, Any]:
+        items: dict[str, Any] = {}
+        for section, value in recipe.to_dict().items():
+            if isinstance(value, dict):
+                items.update({f"{section}.{key}": inner for key, inner in value.items()})
+            else:
+                items[section] = value
+        return items
+
+    before, after = flat(earlier), flat(current)
+    return [
+        (key, before.get(key), after.get(key))
+        for key in dict.fromkeys([*before, *after])
+        if key not in RESUMABLE_SETTINGS and before.get(key) != after.get(key)
+    ]

@@ -39,7 +39,7 @@ from edgefer.models.registry import model_entry
 from edgefer.models.weights import load_weights, read_weights_file, save_weights
 from edgefer.train.distributed import DistContext, barrier
 from edgefer.train.finetune import check_init
-from edgefer.train.recipe import Recipe, dump_recipe
+from edgefer.train.recipe import RESUMABLE_SETTINGS, Recipe, dump_recipe, load_recipe, recipe_changes
 from edgefer.train.trainer import ArraySplit, Trainer
 
 CHECKPOINT = "checkpoint.pt"  # the trainer's state after each epoch: a fold that has one has started
@@ -290,11 +290,13 @@ def summary_markdown(recipe: Recipe, summary: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def check_run_folder(run_dir: Path, fold_dirs: Sequence[Path], resume: bool) -> None:
+def check_run_folder(run_dir: Path, fold_dirs: Sequence[Path], resume: bool, recipe: Recipe) -> None:
     """Refuse a new run where an earlier one is (its ``recipe.yaml``, written first, or a fold's checkpoint), unless
-    ``resume``; and ``resume`` where there is no earlier run (a mistyped name), so that neither writes anything
-    before failing. A run that stopped before its first checkpoint resumes by starting again."""
-    earlier = (run_dir / "recipe.yaml").is_file() or any((out_dir / CHECKPOINT).exists() for out_dir in fold_dirs)
+    ``resume``; ``resume`` where there is no earlier run (a mistyped name); and ``resume`` with another recipe than
+    the earlier one's (only ``RESUMABLE_SETTINGS`` may change): so that none of them writes anything before failing.
+    A run that stopped before its first checkpoint resumes by starting again."""
+    earlier_recipe = run_dir / "recipe.yaml"
+    earlier = earlier_recipe.is_file() or any((out_dir / CHECKPOINT).exists() for out_dir in fold_dirs)
     if earlier and not resume:
         raise ConfigError(
             f"{run_dir} already holds a run; continue it with --resume, or start a new one with "
@@ -304,6 +306,15 @@ def check_run_folder(run_dir: Path, fold_dirs: Sequence[Path], resume: bool) -> 
         raise ConfigError(
             f"nothing to resume in {run_dir}: no run was started there; drop --resume to start a new run, or check "
             "the run's name (--set name=...) and output_dir"
+        )
+    changes = recipe_changes(load_recipe(earlier_recipe), recipe) if resume and earlier_recipe.is_file() else []
+    if changes:
+        key, before, after = changes[0]
+        more = f" (and {len(changes) - 1} other setting(s))" if len(changes) > 1 else ""
+        raise ConfigError(
+            f"{run_dir} was started with {key}={before!r}, this command gives {after!r}{more}; resume with the "
+            f"recipe in {earlier_recipe} (only {', '.join(RESUMABLE_SETTINGS)} may change), or start a new run "
+            "with --set name=<another name>"
         )
 
 
@@ -336,7 +347,7 @@ def run_recipe(
     check_fold_teachers(recipe, fold_ids.values())
     run_dir = recipe.run_dir
     fold_dirs = {fold: run_dir / fold_folder(fold) if count > 1 else run_dir for fold in folds}
-    check_run_folder(run_dir, list(fold_dirs.values()), resume)  # before anything is written into it
+    check_run_folder(run_dir, list(fold_dirs.values()), resume, recipe)  # before anything is written into it
     if context.is_main:
         dump_recipe(recipe, run_dir / "recipe.yaml")
     results = []
