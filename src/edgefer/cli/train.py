@@ -31,9 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--resume",
         action="store_true",
-        help="continue the run in runs/<name>/ from its last checkpoint (finished folds are kept); the recipe must be "
-        "the one it started with, except data.fold, train.threads, train.device, train.eval_batch_size and "
-        "distill.cache_teacher",
+        help="continue the run in runs/<name>/ from its last checkpoint (finished folds are kept) with the recipe it "
+        "started with; only data.fold and speed settings may change (a refusal names them)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(run=run)
