@@ -8,7 +8,8 @@ from tinymodels import TINY_WIDE, write_ckplus48
 from edgefer.cli.main import main
 from edgefer.data.manifest import read_manifest, write_manifest
 from edgefer.errors import ConfigError, DatasetError, ModelError
-from edgefer.models import load_weights
+from edgefer.labels import EMOTIONS
+from edgefer.models import create_model, load_weights, save_weights
 from edgefer.train.recipe import dump_recipe
 from edgefer.train.run import run_recipe
 
@@ -200,6 +201,23 @@ def test_cli_trains_and_prints_the_summary(tmp_path, capsys):
     assert "Test accuracy over 1 fold(s)" in out and "outputs in runs/tiny" in out
     for figure in ("curves.png", "test/confusion_matrix.png"):
         assert (tmp_path / "runs" / "tiny" / figure).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_fold_field_is_replaced_in_each_file_of_an_ensemble_teacher(make_recipe):
+    from edgefer.train.run import fold_recipe
+
+    recipe = make_recipe('distill.teacher=["t/{fold}/best.pt", shared.pt]')  # YAML: quote a name with braces
+    assert fold_recipe(recipe, 2).distill.teacher == ["t/fold_02/best.pt", "shared.pt"]
+    assert fold_recipe(make_recipe("distill.teacher=t/{fold}/best.pt"), 0).distill.teacher == "t/fold_00/best.pt"
+
+
+def test_cli_repeated_teacher_names_an_ensemble_and_each_file_is_checked_before_training(tmp_path, capsys):
+    root = write_ckplus48(tmp_path / "ck", subjects=5, per_class=1)
+    config = _write_config(tmp_path, dataset="ckplus48", root=str(root), protocol="subject_kfold", n_folds="3")
+    teacher = save_weights(tmp_path / "t.pt", create_model(TINY_WIDE, num_classes=7), EMOTIONS)
+    assert main(["train", "--config", str(config), "--quiet", "--teacher", str(teacher), "--teacher", "gone.pt"]) == 2
+    err = capsys.readouterr().err
+    assert "weights file 'gone.pt' does not exist" in err and not (tmp_path / "runs" / "tiny" / "fold_00").exists()
 
 
 @pytest.mark.parametrize(

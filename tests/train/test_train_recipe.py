@@ -35,6 +35,8 @@ def test_integer_is_accepted_where_a_float_is_expected():
         (["train.lr"], "not of the form key=value"),
         (["data.classes=happy"], "'data.classes' must be a list"),
         (["model.name=lightcn"], "model.name: unknown model 'lightcn'; did you mean lightcnn"),
+        (["distill.teacher=[]"], "distill.teacher is an empty list"),
+        (["distill.teacher=5"], "'distill.teacher' must be a list"),
     ],
 )
 def test_bad_recipe_values_raise_config_error(overrides, message):
@@ -45,6 +47,12 @@ def test_bad_recipe_values_raise_config_error(overrides, message):
 def test_dumped_recipe_loads_back_equal(tmp_path):
     recipe = recipe_from_dict({"name": "x"}, ["train.lr=0.002", "distill.teacher=runs/t/best.pt"])
     assert load_recipe(dump_recipe(recipe, tmp_path / "recipe.yaml")) == recipe
+
+
+def test_teacher_is_one_file_or_a_list_of_files():
+    assert recipe_from_dict({}, ["distill.teacher=t.pt"]).distill.teacher_files() == ["t.pt"]
+    assert recipe_from_dict({}, ["distill.teacher=[a.pt, b.pt]"]).distill.teacher_files() == ["a.pt", "b.pt"]
+    assert recipe_from_dict({}).distill.teacher_files() == []
 
 
 def test_missing_recipe_file_names_the_fix(tmp_path):

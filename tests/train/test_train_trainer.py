@@ -81,10 +81,10 @@ def test_resuming_from_another_models_checkpoint_is_refused(make_recipe, arrays,
         other.resume(tmp_path / "run" / "checkpoint.pt")
 
 
-def _teacher(tmp_path, classes=CLASSES):
-    torch.manual_seed(0)
-    model = create_model(TINY_WIDE, num_classes=len(classes))
-    return save_weights(tmp_path / "teacher.pt", model, classes)
+def _teacher(tmp_path, classes=CLASSES, name=TINY_WIDE, seed=0):
+    torch.manual_seed(seed)
+    model = create_model(name, num_classes=len(classes))
+    return save_weights(tmp_path / f"teacher_{name}_{seed}.pt", model, classes)
 
 
 def test_teacher_with_other_classes_is_refused(make_recipe, tmp_path):
@@ -114,7 +114,7 @@ def test_cached_teacher_outputs_equal_live_ones(make_recipe, arrays, tmp_path):
     from edgefer.train.inputs import pixel_batch
     from edgefer.train.teacher import Teacher
 
-    teacher = Teacher.load(str(_teacher(tmp_path)), CLASSES, torch.device("cpu"))
+    teacher = Teacher.load([str(_teacher(tmp_path))], CLASSES, torch.device("cpu"))
     train, _ = arrays
     index = torch.tensor([5, 0, 17])
     pixels = pixel_batch(train.images, index.numpy(), torch.device("cpu"))
@@ -122,3 +122,40 @@ def test_cached_teacher_outputs_equal_live_ones(make_recipe, arrays, tmp_path):
     teacher.precompute(train.images, batch_size=50, show_progress=False)
     cached = teacher.outputs(index, pixels)
     assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(live, cached, strict=True))
+
+
+def test_an_ensemble_teacher_averages_logits_and_concatenates_normalised_features(arrays, tmp_path):
+    from edgefer.train.inputs import model_input, pixel_batch
+    from edgefer.train.teacher import Teacher
+
+    files = [str(_teacher(tmp_path, name=TINY_WIDE)), str(_teacher(tmp_path, name=TINY, seed=1))]
+    ensemble = Teacher.load(files, CLASSES, torch.device("cpu"))
+    pixels = pixel_batch(arrays[0].images, [3, 1, 4], torch.device("cpu"))
+    logits, features = ensemble(pixels)
+    expected_logits, expected_features = [], []
+    for path in files:
+        model = load_weights(path).eval()
+        with torch.no_grad():
+            own = model.forward_features(model_input(pixels, model.preprocess))
+            expected_logits.append(model.forward_head(own))
+        expected_features.append(torch.nn.functional.normalize(own, dim=1))
+    assert torch.allclose(logits, (expected_logits[0] + expected_logits[1]) / 2, atol=1e-5)
+    assert torch.allclose(features, torch.cat(expected_features, dim=1), atol=1e-5)
+    assert ensemble.feature_dim() == 24 + 16
+    single = Teacher.load(files[:1], CLASSES, torch.device("cpu"))
+    assert torch.allclose(single(pixels)[0], expected_logits[0], atol=1e-5)  # one teacher: its own outputs
+
+
+def test_distilling_from_an_ensemble_records_the_teachers_validation_accuracy(make_recipe, arrays, tmp_path):
+    from edgefer.train.inputs import pixel_batch
+    from edgefer.train.teacher import Teacher
+
+    files = [str(_teacher(tmp_path, name=TINY_WIDE)), str(_teacher(tmp_path, name=TINY, seed=1))]
+    trainer = _trainer(make_recipe(f"distill.teacher=[{files[0]}, {files[1]}]", "train.epochs=1"), tmp_path / "run")
+    assert trainer.step_module.projection.weight.shape == (40, 16)  # student 16 → 24 + 16 ensemble features
+    train, val = arrays
+    trainer.fit(train, val)
+    recorded = load_weights(tmp_path / "run" / "best.pt").weights_meta["teacher_val_acc"]
+    ensemble = Teacher.load(files, CLASSES, torch.device("cpu"))
+    logits, _ = ensemble(pixel_batch(val.images, list(range(len(val))), torch.device("cpu")))
+    assert recorded == pytest.approx((logits.argmax(dim=1).numpy() == val.labels).mean())

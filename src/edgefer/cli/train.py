@@ -26,7 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--teacher",
         metavar="WEIGHTS",
-        help="distil from this teacher weight file (same as --set distill.teacher=WEIGHTS)",
+        action="append",
+        help="distil from this teacher weight file (same as --set distill.teacher=WEIGHTS); repeat it to distil "
+        "from the ensemble of several (same as --set distill.teacher=[A,B])",
     )
     parser.add_argument(
         "--resume",
@@ -45,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
 
     recipe = load_recipe(args.config, args.overrides)
     if args.teacher:
-        recipe.distill.teacher = args.teacher
+        recipe.distill.teacher = args.teacher[0] if len(args.teacher) == 1 else args.teacher
     context = init_from_env(recipe.train.device)
     try:
         summary = run_recipe(recipe, resume=args.resume, context=context, show_progress=not args.quiet)

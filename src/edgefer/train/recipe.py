@@ -89,14 +89,21 @@ class TrainConfig:
 
 @dataclass
 class DistillConfig:
-    # Weights file of the teacher; None trains with cross-entropy only. In a k-fold run, "{fold}" in it stands for
-    # each fold's folder (fold_00, ...), so that every fold distils from a teacher trained on that fold's split: a
-    # teacher trained on the whole data set would have seen the student's test subjects.
-    teacher: str | None = None
+    # Weights file of the teacher, or a list of them to distil from their ensemble (teacher.py says how they are
+    # combined); None trains with cross-entropy only. In a k-fold run, "{fold}" in a file name stands for each fold's
+    # folder (fold_00, ...), so that every fold distils from a teacher trained on that fold's split: a teacher
+    # trained on the whole data set would have seen the student's test subjects.
+    teacher: str | list[str] | None = None
     alpha: float = 0.5  # weight of the response (KL) term, HCMTMM Eq. 11
     beta: float = 0.5  # weight of the feature (MSE) term, HCMTMM Eq. 11
     temperature: float = 4.0
     cache_teacher: bool = True  # precompute the teacher's outputs once when augmentation is off
+
+    def teacher_files(self) -> list[str]:
+        """The teacher weight files, one or several (empty without distillation)."""
+        if self.teacher is None:
+            return []
+        return [self.teacher] if isinstance(self.teacher, str) else list(self.teacher)
 
 
 @dataclass
@@ -124,8 +131,13 @@ def _check_type(value: Any, hint: Any, key: str) -> Any:
         options = typing.get_args(hint)
         if value is None and type(None) in options:
             return None
-        (inner,) = [option for option in options if option is not type(None)]
-        return _check_type(value, inner, key)
+        inner = [option for option in options if option is not type(None)]
+        for option in inner[:-1]:  # e.g. str | list[str]: the first type the value fits
+            try:
+                return _check_type(value, option, key)
+            except ConfigError:
+                continue
+        return _check_type(value, inner[-1], key)
     if origin is list:
         if not isinstance(value, list):
             raise ConfigError(f"recipe key {key!r} must be a list, got {value!r}; write it as [a, b, ...]")
@@ -200,6 +212,10 @@ def _validate(recipe: Recipe) -> None:
     need(recipe.train.threads >= 0, f"train.threads must be 0 (default) or more, got {recipe.train.threads}")
     need(0 <= recipe.train.label_smoothing < 1, "train.label_smoothing must be in [0, 1)")
     need(recipe.distill.temperature > 0, "distill.temperature must be positive")
+    need(
+        not isinstance(recipe.distill.teacher, list) or len(recipe.distill.teacher) > 0,
+        "distill.teacher is an empty list; name one teacher file or several, or null for no distillation",
+    )
     need(0 <= recipe.augment.erasing <= 1, "augment.erasing is a probability and must be in [0, 1]")
     need(recipe.augment.crop_padding >= 0, "augment.crop_padding must be 0 (off) or more")
     need(recipe.augment.rotation >= 0, "augment.rotation must be 0 (off) or a positive number of degrees")

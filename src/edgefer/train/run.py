@@ -93,27 +93,30 @@ def listed_paths(manifest: str) -> set[str]:
     return {os.path.realpath(sample.path) for sample in read_manifest(manifest) if sample.path}
 
 
-FOLD_FIELD = "{fold}"  # in distill.teacher: each fold's folder name
+FOLD_FIELD = "{fold}"  # in a distill.teacher file name: each fold's folder name
 
 
 def fold_recipe(recipe: Recipe, fold: int | None) -> Recipe:
     """``recipe`` as fold ``fold`` trains it: ``{fold}`` in ``distill.teacher`` replaced by the fold's folder."""
-    teacher = recipe.distill.teacher
-    if not teacher or FOLD_FIELD not in teacher:
+    teachers = recipe.distill.teacher_files()
+    if not any(FOLD_FIELD in teacher for teacher in teachers):
         return recipe
     if fold is None:
         raise ConfigError(
-            f"distill.teacher {teacher!r} names a teacher per fold ({FOLD_FIELD}), but this run has no folds; "
-            "use a k-fold protocol (subject_kfold, kfold, loso) or name one teacher file"
+            f"distill.teacher {recipe.distill.teacher!r} names a teacher per fold ({FOLD_FIELD}), but this run has no "
+            "folds; use a k-fold protocol (subject_kfold, kfold, loso) or name one teacher file"
         )
-    return replace(recipe, distill=replace(recipe.distill, teacher=teacher.replace(FOLD_FIELD, fold_folder(fold))))
+    folded = [teacher.replace(FOLD_FIELD, fold_folder(fold)) for teacher in teachers]
+    teacher = folded[0] if isinstance(recipe.distill.teacher, str) else folded
+    return replace(recipe, distill=replace(recipe.distill, teacher=teacher))
 
 
 def check_fold_teachers(recipe: Recipe, folds: Iterable[int | None]) -> None:
-    """Read the teacher of each of ``folds`` where ``distill.teacher`` names one per fold (``fold_recipe``)."""
-    if recipe.distill.teacher and FOLD_FIELD in recipe.distill.teacher:
+    """Read the teachers of each of ``folds`` where ``distill.teacher`` names them per fold (``fold_recipe``)."""
+    if any(FOLD_FIELD in teacher for teacher in recipe.distill.teacher_files()):
         for fold in folds:
-            load_weights(fold_recipe(recipe, fold).distill.teacher)
+            for teacher in fold_recipe(recipe, fold).distill.teacher_files():
+                load_weights(teacher)
 
 
 def check_named_files(recipe: Recipe) -> set[str] | None:
@@ -135,8 +138,9 @@ def check_named_files(recipe: Recipe) -> set[str] | None:
                 f"model {recipe.model.name!r} cannot be built from the recipe's model section ({error}); "
                 "fix model.kwargs, model.in_chans or model.img_size"
             ) from None
-    if recipe.distill.teacher and FOLD_FIELD not in recipe.distill.teacher:
-        load_weights(recipe.distill.teacher)
+    for teacher in recipe.distill.teacher_files():
+        if FOLD_FIELD not in teacher:
+            load_weights(teacher)
     return listed_paths(recipe.data.train_manifest) if recipe.data.train_manifest else None
 
 

@@ -5,12 +5,18 @@ before the first epoch and kept in memory (a distillation epoch then costs one e
 When augmentation is on, every batch is different, so the teacher runs live under ``no_grad`` on the same
 augmented pixels the student sees (``distill.cache_teacher: false`` runs it live always, e.g. to save the memory of
 the cache on a large data set).
+
+Choice: several teachers distil as one ensemble. Its logits are the mean of theirs (the softmax of the mean is the
+normalised geometric mean of their distributions at any temperature), and its feature vector is the concatenation
+of each teacher's L2-normalised features, so that every teacher weighs the same in the feature loss whatever its
+width or scale. One teacher's outputs are passed on unchanged.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
@@ -20,32 +26,53 @@ from edgefer.train.inputs import model_input, pixel_batch
 
 
 class Teacher:
-    def __init__(self, model: nn.Module, device: torch.device) -> None:
-        self.model = model.to(device).eval()
-        for parameter in self.model.parameters():
-            parameter.requires_grad_(False)
+    def __init__(self, models: list[nn.Module], device: torch.device) -> None:
+        self.models = [model.to(device).eval() for model in models]
+        for model in self.models:
+            for parameter in model.parameters():
+                parameter.requires_grad_(False)
         self.device = device
         self.cache: tuple[torch.Tensor, torch.Tensor] | None = None
 
     @classmethod
-    def load(cls, path: str, classes: tuple[str, ...], device: torch.device) -> Teacher:
-        """Load a teacher and check it predicts the student's classes, in the student's order."""
-        model = load_weights(path)
-        if tuple(model.classes) != tuple(classes):
-            raise ModelError(
-                f"teacher {path!r} predicts {list(model.classes)} but the student is trained on {list(classes)}; "
-                "train a teacher on the same classes (same data set and data.classes) or drop --teacher"
-            )
-        return cls(model, device)
+    def load(cls, paths: list[str], classes: tuple[str, ...], device: torch.device) -> Teacher:
+        """Load one teacher or an ensemble and check each predicts the student's classes, in the student's order."""
+        models = []
+        for path in paths:
+            model = load_weights(path)
+            if tuple(model.classes) != tuple(classes):
+                raise ModelError(
+                    f"teacher {path!r} predicts {list(model.classes)} but the student is trained on {list(classes)}; "
+                    "train a teacher on the same classes (same data set and data.classes) or drop --teacher"
+                )
+            models.append(model)
+        return cls(models, device)
 
     @torch.no_grad()
     def __call__(self, pixels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Logits (B, K) and features (B, D) of a (B, C, H, W) pixel batch in [0, 1]."""
-        features = self.model.forward_features(model_input(pixels, self.model.preprocess))  # (B, D)
-        return self.model.forward_head(features), features
+        outputs = []
+        for model in self.models:
+            features = model.forward_features(model_input(pixels, model.preprocess))  # (B, D_i)
+            outputs.append((model.forward_head(features), features))
+        if len(outputs) == 1:
+            return outputs[0]
+        logits = torch.stack([logits for logits, _ in outputs]).mean(dim=0)  # (B, K)
+        features = torch.cat([F.normalize(features, dim=1) for _, features in outputs], dim=1)  # (B, ΣD_i)
+        return logits, features
+
+    @torch.no_grad()
+    def accuracy(self, images: np.ndarray, labels: np.ndarray, batch_size: int) -> float:
+        """Top-1 accuracy of the teacher (the ensemble's mean logits) on uint8 images, e.g. the validation split."""
+        correct = 0
+        for start in range(0, len(images), batch_size):
+            index = np.arange(start, min(start + batch_size, len(images)))
+            logits, _ = self(pixel_batch(images, index, self.device))
+            correct += int((logits.argmax(dim=1).cpu().numpy() == np.asarray(labels)[index]).sum())
+        return correct / max(len(images), 1)
 
     def feature_dim(self) -> int:
-        channels, height, width = self.model.preprocess.input_size
+        channels, height, width = self.models[0].preprocess.input_size
         return self(torch.zeros(1, channels, height, width, device=self.device))[1].shape[1]
 
     def precompute(self, images: np.ndarray, batch_size: int, show_progress: bool = True) -> None:

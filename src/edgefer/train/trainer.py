@@ -130,9 +130,8 @@ class Trainer:
         if spec.init:
             shared = init_from_weights(self.model, spec.init, self.classes)
             self.meta["init"] = {"weights": spec.init, "sha256": sha256_of(spec.init), "shared_classes": shared}
-        self.teacher = (
-            Teacher.load(recipe.distill.teacher, self.classes, self.device) if recipe.distill.teacher else None
-        )
+        teacher_files = recipe.distill.teacher_files()
+        self.teacher = Teacher.load(teacher_files, self.classes, self.device) if teacher_files else None
         projection = nn.Identity()
         if self.teacher is not None:
             channels, height, width = self.model.preprocess.input_size
@@ -317,6 +316,12 @@ class Trainer:
             and self.teacher.cache is None
         ):
             self.teacher.precompute(train.images, self.recipe.train.eval_batch_size, self.show_progress)
+        if self.teacher is not None and val is not None and len(val) and self.context.is_main:
+            # what the student is taught by, recorded with its weights (an ensemble's accuracy is no file's own)
+            accuracy = self.teacher.accuracy(val.images, val.labels, self.recipe.train.eval_batch_size)
+            self.meta["teacher_val_acc"] = accuracy
+            if self.show_progress:
+                tqdm.write(f"teacher accuracy on the validation split: {accuracy:.4f}")
         for epoch in range(self.start_epoch, self.recipe.train.epochs):
             started = time.perf_counter()
             lr = self.optimizer.param_groups[0]["lr"]
