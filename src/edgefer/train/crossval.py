@@ -29,6 +29,7 @@ from edgefer.labels import EMOTIONS_WITH_CONTEMPT
 from edgefer.train.distributed import DistContext
 from edgefer.train.recipe import Recipe, dump_recipe
 from edgefer.train.run import (
+    RECIPE_FILE,
     check_fold_teachers,
     check_named_files,
     check_run_folder,
@@ -144,7 +145,7 @@ def run_crossval(
     classes = shared_classes(samples)
     for name in names:
         protocols.setdefault(name, default_protocol(samples[name]))
-    dump_recipe(recipe, run_dir / "recipe.yaml")
+    dump_recipe(recipe, run_dir / RECIPE_FILE)
     parts = {
         name: split_samples(
             samples[name],
@@ -163,7 +164,7 @@ def run_crossval(
         data = dataclasses.replace(recipe.data, dataset=source, root=str(root), protocol=protocols[source], fold=0)
         source_recipe = dataclasses.replace(recipe, name=f"train_{source}", output_dir=str(run_dir), data=data)
         out_dir = source_recipe.run_dir
-        dump_recipe(source_recipe, out_dir / "recipe.yaml")
+        dump_recipe(source_recipe, out_dir / RECIPE_FILE)
         train_fold(
             source_recipe,
             parts[source],

@@ -43,6 +43,7 @@ from edgefer.train.recipe import RESUMABLE_SETTINGS, Recipe, dump_recipe, load_r
 from edgefer.train.trainer import ArraySplit, Trainer
 
 CHECKPOINT = "checkpoint.pt"  # the trainer's state after each epoch: a fold that has one has started
+RECIPE_FILE = "recipe.yaml"  # the resolved recipe, written into a run's folder before anything else
 FINISHED_REPORT = Path("test") / "report.json"  # a fold that has its test report has finished
 
 
@@ -299,7 +300,7 @@ def check_run_folder(run_dir: Path, fold_dirs: Sequence[Path], resume: bool, rec
     ``resume``; ``resume`` where there is no earlier run (a mistyped name); and ``resume`` with another recipe than
     the earlier one's (only ``RESUMABLE_SETTINGS`` may change): so that none of them writes anything before failing.
     A run that stopped before its first checkpoint resumes by starting again."""
-    earlier_recipe = run_dir / "recipe.yaml"
+    earlier_recipe = run_dir / RECIPE_FILE
     earlier = earlier_recipe.is_file() or any((out_dir / CHECKPOINT).exists() for out_dir in fold_dirs)
     if earlier and not resume:
         raise ConfigError(
@@ -353,7 +354,7 @@ def run_recipe(
     fold_dirs = {fold: run_dir / fold_folder(fold) if count > 1 else run_dir for fold in folds}
     check_run_folder(run_dir, list(fold_dirs.values()), resume, recipe)  # before anything is written into it
     if context.is_main:
-        dump_recipe(recipe, run_dir / "recipe.yaml")
+        dump_recipe(recipe, run_dir / RECIPE_FILE)
     results = []
     for fold in folds:
         parts = split_samples(samples, recipe.data.protocol, recipe.data.seed, fold, n_folds)
