@@ -215,7 +215,7 @@ def test_cli_repeated_teacher_names_an_ensemble_and_each_file_is_checked_before_
     root = write_ckplus48(tmp_path / "ck", subjects=5, per_class=1)
     config = _write_config(tmp_path, dataset="ckplus48", root=str(root), protocol="subject_kfold", n_folds="3")
     teacher = save_weights(tmp_path / "t.pt", create_model(TINY_WIDE, num_classes=7), EMOTIONS)
-    assert main(["train", "--config", str(config), "--quiet", "--teacher", str(teacher), "--teacher", "gone.pt"]) == 2
+    assert main(["train", "--config", str(config), "--quiet", "--teacher", "gone.pt", "--teacher", str(teacher)]) == 2
     err = capsys.readouterr().err
     assert "weights file 'gone.pt' does not exist" in err and not (tmp_path / "runs" / "tiny" / "fold_00").exists()
 

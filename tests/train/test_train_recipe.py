@@ -36,7 +36,11 @@ def test_integer_is_accepted_where_a_float_is_expected():
         (["data.classes=happy"], "'data.classes' must be a list"),
         (["model.name=lightcn"], "model.name: unknown model 'lightcn'; did you mean lightcnn"),
         (["distill.teacher=[]"], "distill.teacher is an empty list"),
-        (["distill.teacher=5"], "'distill.teacher' must be a list"),
+        (["distill.teacher=5"], r"'distill.teacher' must be of type str or list\[str\], got 5 \(int\)"),
+        (["distill.teacher=[a.pt, 5]"], "'distill.teacher' must be of type str, got 5"),
+        (["distill.teacher=[a.pt, a.pt]"], "names a file twice"),
+        (["distill.teacher=['', b.pt]"], "has an empty file name"),
+        (["distill.teacher=[t/{fold}.pt, b.pt]"], "the list is not valid YAML .*; quote items that hold braces"),
     ],
 )
 def test_bad_recipe_values_raise_config_error(overrides, message):
@@ -53,6 +57,15 @@ def test_teacher_is_one_file_or_a_list_of_files():
     assert recipe_from_dict({}, ["distill.teacher=t.pt"]).distill.teacher_files() == ["t.pt"]
     assert recipe_from_dict({}, ["distill.teacher=[a.pt, b.pt]"]).distill.teacher_files() == ["a.pt", "b.pt"]
     assert recipe_from_dict({}).distill.teacher_files() == []
+
+
+def test_teacher_has_one_spelling_so_a_resume_may_write_it_either_way():
+    from edgefer.train.recipe import recipe_changes
+
+    listed, named = recipe_from_dict({}, ["distill.teacher=[a.pt]"]), recipe_from_dict({}, ["distill.teacher=a.pt"])
+    assert listed.distill.teacher == "a.pt" and recipe_changes(listed, named) == []
+    assert recipe_from_dict({"distill": {"teacher": "a.pt"}}, ["distill.teacher="]).distill.teacher is None
+    assert recipe_from_dict({}, ["distill.teacher={fold}/best.pt"]).distill.teacher == "{fold}/best.pt"
 
 
 def test_missing_recipe_file_names_the_fix(tmp_path):

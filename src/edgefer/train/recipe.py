@@ -99,6 +99,14 @@ class DistillConfig:
     temperature: float = 4.0
     cache_teacher: bool = True  # precompute the teacher's outputs once when augmentation is off
 
+    def __post_init__(self) -> None:
+        # One spelling per recipe, so that a run resumed with --teacher a.pt matches one started from [a.pt], and an
+        # empty --set distill.teacher= means no distillation, as an empty model.init means no initial weights.
+        if self.teacher == "":
+            self.teacher = None
+        elif isinstance(self.teacher, list) and len(self.teacher) == 1:
+            self.teacher = self.teacher[0]
+
     def teacher_files(self) -> list[str]:
         """The teacher weight files, one or several (empty without distillation)."""
         if self.teacher is None:
@@ -132,12 +140,25 @@ def _check_type(value: Any, hint: Any, key: str) -> Any:
         if value is None and type(None) in options:
             return None
         inner = [option for option in options if option is not type(None)]
-        for option in inner[:-1]:  # e.g. str | list[str]: the first type the value fits
+        errors = []
+        for option in inner:  # e.g. str | list[str]: the first type the value fits
             try:
                 return _check_type(value, option, key)
-            except ConfigError:
-                continue
-        return _check_type(value, inner[-1], key)
+            except ConfigError as error:
+                errors.append(error)
+        # A list with a wrong item is best told about that item; any other value, about every type it could be.
+        fitting = [
+            error
+            for option, error in zip(inner, errors, strict=True)
+            if isinstance(value, typing.get_origin(option) or option)
+        ]
+        if len(fitting) == 1 or len(inner) == 1:
+            raise (fitting or errors)[0]
+        names = " or ".join(str(option) if typing.get_origin(option) else option.__name__ for option in inner)
+        raise ConfigError(
+            f"recipe key {key!r} must be of type {names}, got {value!r} ({type(value).__name__}); "
+            "fix the recipe or the --set value"
+        )
     if origin is list:
         if not isinstance(value, list):
             raise ConfigError(f"recipe key {key!r} must be a list, got {value!r}; write it as [a, b, ...]")
@@ -212,9 +233,15 @@ def _validate(recipe: Recipe) -> None:
     need(recipe.train.threads >= 0, f"train.threads must be 0 (default) or more, got {recipe.train.threads}")
     need(0 <= recipe.train.label_smoothing < 1, "train.label_smoothing must be in [0, 1)")
     need(recipe.distill.temperature > 0, "distill.temperature must be positive")
+    teachers = recipe.distill.teacher_files()
     need(
-        not isinstance(recipe.distill.teacher, list) or len(recipe.distill.teacher) > 0,
+        recipe.distill.teacher != [],
         "distill.teacher is an empty list; name one teacher file or several, or null for no distillation",
+    )
+    need(all(teachers), f"distill.teacher {recipe.distill.teacher!r} has an empty file name; remove it from the list")
+    need(
+        len(set(teachers)) == len(teachers),
+        f"distill.teacher {recipe.distill.teacher!r} names a file twice, which would weigh it double; name each once",
     )
     need(0 <= recipe.augment.erasing <= 1, "augment.erasing is a probability and must be in [0, 1]")
     need(recipe.augment.crop_padding >= 0, "augment.crop_padding must be 0 (off) or more")
@@ -242,8 +269,13 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     key, raw = text.split("=", 1)
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
-        value = raw
+    except yaml.YAMLError as error:
+        if raw.lstrip().startswith("["):  # meant as a list: kept as one string it would become one bogus value
+            raise ConfigError(
+                f"--set {text!r}: the list is not valid YAML {_yaml_problem(error)}; quote items that hold braces "
+                'or commas, e.g. distill.teacher=["runs/t/{fold}/best.pt", b.pt]'
+            ) from None
+        value = raw  # e.g. {fold}/best.pt: a plain string that YAML would read as the start of a mapping
     return key.strip().split("."), value
 
 

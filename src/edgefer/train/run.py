@@ -105,7 +105,7 @@ def fold_recipe(recipe: Recipe, fold: int | None) -> Recipe:
     if fold is None:
         raise ConfigError(
             f"distill.teacher {recipe.distill.teacher!r} names a teacher per fold ({FOLD_FIELD}), but this run has no "
-            "folds; use a k-fold protocol (subject_kfold, kfold, loso) or name one teacher file"
+            "folds; use a k-fold protocol (subject_kfold, kfold, loso) or name teacher files without {FOLD_FIELD}"
         )
     folded = [teacher.replace(FOLD_FIELD, fold_folder(fold)) for teacher in teachers]
     teacher = folded[0] if isinstance(recipe.distill.teacher, str) else folded
@@ -113,11 +113,15 @@ def fold_recipe(recipe: Recipe, fold: int | None) -> Recipe:
 
 
 def check_fold_teachers(recipe: Recipe, folds: Iterable[int | None]) -> None:
-    """Read the teachers of each of ``folds`` where ``distill.teacher`` names them per fold (``fold_recipe``)."""
-    if any(FOLD_FIELD in teacher for teacher in recipe.distill.teacher_files()):
+    """Read the teachers of each of ``folds`` that ``distill.teacher`` names per fold (``fold_recipe``); those named
+    once are read by ``check_named_files``."""
+    named = recipe.distill.teacher_files()
+    if any(FOLD_FIELD in teacher for teacher in named):
         for fold in folds:
-            for teacher in fold_recipe(recipe, fold).distill.teacher_files():
-                load_weights(teacher)
+            folded = fold_recipe(recipe, fold).distill.teacher_files()  # refuses a fold of None: a run without folds
+            for teacher, path in zip(named, folded, strict=True):
+                if FOLD_FIELD in teacher:
+                    load_weights(path)
 
 
 def check_named_files(recipe: Recipe) -> set[str] | None:

@@ -9,7 +9,8 @@ the cache on a large data set).
 Choice: several teachers distil as one ensemble. Its logits are the mean of theirs (the softmax of the mean is the
 normalised geometric mean of their distributions at any temperature), and its feature vector is the concatenation
 of each teacher's L2-normalised features, so that every teacher weighs the same in the feature loss whatever its
-width or scale. One teacher's outputs are passed on unchanged.
+width or scale (in the logits a more confident teacher, one with larger logits, pulls the mean further, as in any
+geometric mean). One teacher's outputs are passed on unchanged.
 """
 
 from __future__ import annotations
@@ -64,11 +65,11 @@ class Teacher:
     @torch.no_grad()
     def accuracy(self, images: np.ndarray, labels: np.ndarray, batch_size: int) -> float:
         """Top-1 accuracy of the teacher (the ensemble's mean logits) on uint8 images, e.g. the validation split."""
+        labels = np.asarray(labels)
         correct = 0
-        for start in range(0, len(images), batch_size):
-            index = np.arange(start, min(start + batch_size, len(images)))
+        for index in _batches(len(images), batch_size):
             logits, _ = self(pixel_batch(images, index, self.device))
-            correct += int((logits.argmax(dim=1).cpu().numpy() == np.asarray(labels)[index]).sum())
+            correct += int((logits.argmax(dim=1).cpu().numpy() == labels[index]).sum())
         return correct / max(len(images), 1)
 
     def feature_dim(self) -> int:
@@ -78,9 +79,8 @@ class Teacher:
     def precompute(self, images: np.ndarray, batch_size: int, show_progress: bool = True) -> None:
         """Cache logits and features of every training image (used when augmentation is off)."""
         logits, features = [], []
-        starts = range(0, len(images), batch_size)
-        for start in tqdm(starts, desc="teacher outputs", unit="batch", disable=not show_progress):
-            index = np.arange(start, min(start + batch_size, len(images)))
+        batches = _batches(len(images), batch_size)
+        for index in tqdm(batches, desc="teacher outputs", unit="batch", disable=not show_progress):
             batch_logits, batch_features = self(pixel_batch(images, index, self.device))
             logits.append(batch_logits)
             features.append(batch_features)
@@ -92,3 +92,8 @@ class Teacher:
             device_index = index.to(self.cache[0].device)
             return self.cache[0][device_index], self.cache[1][device_index]
         return self(pixels)
+
+
+def _batches(count: int, batch_size: int) -> list[np.ndarray]:
+    """The indices ``0 .. count-1`` in consecutive batches of ``batch_size`` (the last one may be shorter)."""
+    return [np.arange(start, min(start + batch_size, count)) for start in range(0, count, batch_size)]
