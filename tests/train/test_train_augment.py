@@ -58,3 +58,10 @@ def test_model_input_matches_the_stored_preprocessing():
     preprocess = Preprocess((1, 12, 12), (0.5,), (0.25,))
     ours = model_input(pixel_batch(images, np.arange(5), torch.device("cpu")), preprocess)
     assert ours.numpy() == pytest.approx(preprocess.apply(images), abs=1e-6)
+
+
+def test_model_input_enlarges_within_a_grey_level_of_the_stored_preprocessing():
+    images = np.random.default_rng(0).integers(0, 256, (5, 48, 48)).astype(np.uint8)
+    preprocess = Preprocess((1, 98, 98), (0.0,), (1 / 255,))  # model input in grey levels
+    ours = model_input(pixel_batch(images, np.arange(5), torch.device("cpu")), preprocess)
+    assert np.abs(ours.numpy() - preprocess.apply(images)).max() < 1.0

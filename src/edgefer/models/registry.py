@@ -44,8 +44,10 @@ class Preprocess:
 
         Greyscale images are repeated into the model's channels; colour images must already have its channels.
 
-        This is the one place where pixels become model input: training, evaluation, recognition and export
-        calibration all call it, so a model sees the same numbers everywhere.
+        Evaluation, recognition and export calibration call it; training does the same on tensors
+        (``edgefer.train.inputs.model_input``). Both read images cached at the model's own size, so neither resizes
+        there; training resizes only a distillation teacher's input to the teacher's size, with torch's bilinear
+        filter, which stays within a grey level of this one when enlarging (tests/train/test_train_augment.py).
         """
         images = np.asarray(images)
         if images.ndim == 3:
