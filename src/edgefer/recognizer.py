@@ -13,6 +13,7 @@ import numpy as np
 from torch import nn
 
 from edgefer.errors import ConfigError, EdgeferError, ModelError
+from edgefer.evaluate.tta import TTA_MODES, tta_views
 from edgefer.faces import Detection, FaceDetector, create_detector, crop_face
 from edgefer.runtime.backends import Backend, create_backend
 from edgefer.runtime.images import MAX_PIXELS, as_bgr
@@ -51,6 +52,7 @@ def check_settings(
     detect_width: int = 320,
     smoothing: float = 0.5,
     max_pixels: int = MAX_PIXELS,
+    tta: str = "none",
     cli: bool = False,
 ) -> None:
     """Raise ConfigError, naming the setting (as a ``--option`` when ``cli``) and its range, for any out of range."""
@@ -72,6 +74,8 @@ def check_settings(
         )
     if not max_pixels >= 1:
         raise ConfigError(f"{name('max_pixels')} must be a positive integer, not {max_pixels}")
+    if tta not in TTA_MODES:
+        raise ConfigError(f"{name('tta')} must be one of {', '.join(TTA_MODES)}, not {tta!r}")
 
 
 class Recognizer:
@@ -80,6 +84,8 @@ class Recognizer:
     ``detect_every`` and ``detect_width`` apply to video, camera and stream sources: the detector runs on every
     ``detect_every``-th frame, on a copy downscaled to ``detect_width`` pixels wide; in between, the tracked boxes
     are classified again. Scores are smoothed per tracked face (EMA weight ``smoothing`` on the newest frame).
+    ``tta`` averages each face's scores over views of its crop: ``flip`` (the crop and its mirror, twice the
+    classification time) or ``multicrop`` (10 views, ten times); docs/results.md gives what each adds.
     """
 
     def __init__(
@@ -93,8 +99,9 @@ class Recognizer:
         detect_width: int = 320,
         smoothing: float = 0.5,
         max_pixels: int = MAX_PIXELS,
+        tta: str = "none",
     ) -> None:
-        check_settings(margin, detect_every, detect_width, smoothing, max_pixels)
+        check_settings(margin, detect_every, detect_width, smoothing, max_pixels, tta)
         self.detector: FaceDetector = create_detector(detector) if isinstance(detector, str) else detector
         self.backend: Backend = create_backend(load_model(model), backend)
         whole_image = self.detector.name == "none"
@@ -104,6 +111,7 @@ class Recognizer:
         self.detect_width = detect_width
         self.smoothing = smoothing
         self.max_pixels = max_pixels
+        self.tta = tta
         self.timings: dict[str, float] = defaultdict(float)  # seconds spent per stage, summed over calls
 
     @property
@@ -143,7 +151,8 @@ class Recognizer:
         size = (preprocess.image_size[1], preprocess.image_size[0])  # (W, H) for OpenCV
         source = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY if preprocess.channels == 1 else cv2.COLOR_BGR2RGB)
         crops = np.stack([crop_face(source, d, size, self.margin, self.align) for d in detections])
-        scores = self.backend(preprocess.apply(crops))
+        views = tta_views(crops, self.tta)
+        scores = sum(self.backend(preprocess.apply(view)) for view in views) / len(views)
         self.timings["classify"] += time.perf_counter() - start
         if not np.isfinite(scores).all():
             raise ModelError(

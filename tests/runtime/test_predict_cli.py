@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from edgefer.cli.main import main
+from edgefer.evaluate.tta import TTA_MODES
 
 
 def _predict(capsys, *args):
@@ -25,6 +26,18 @@ def test_no_source_runs_on_the_bundled_sample_and_saves_an_annotated_copy(capsys
     annotated = cv2.imread(str(tmp_path / "astronaut.png"))
     assert annotated.shape == (512, 512, 3)
     assert (tmp_path / "results.jsonl").read_text() == out
+
+
+def test_tta_flip_scores_the_face_and_its_mirror(capsys, weights_path):
+    model = ("--model", str(weights_path), "--backend", "torch")
+    runs = {tta: _predict(capsys, *model, "--tta", tta) for tta in TTA_MODES}
+    scores = {tta: json.loads(out)["faces"][0]["scores"] for tta, (code, out, _) in runs.items() if code == 0}
+    assert list(scores) == list(TTA_MODES)
+    assert all(sum(face.values()) == pytest.approx(1.0, abs=1e-4) for face in scores.values())
+    assert scores["flip"] != scores["none"] != scores["multicrop"]
+    with pytest.raises(SystemExit) as exit_info:
+        _predict(capsys, *model, "--tta", "rotate")
+    assert exit_info.value.code == 2 and "--tta: invalid choice: 'rotate'" in capsys.readouterr().err
 
 
 def test_video_to_csv_and_annotated_mp4(capsys, weights_path, sample_video, tmp_path):

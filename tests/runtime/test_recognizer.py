@@ -42,6 +42,20 @@ def test_detector_none_classifies_the_whole_image(weights_path, sample_bgr):
     assert face.box == (0, 0, w, h)
 
 
+def test_tta_averages_the_scores_of_the_crop_and_its_mirror(weights_path):
+    plain = Recognizer(weights_path, detector="none", backend="torch")
+    height, width = plain.backend.preprocess.image_size
+    crop = np.random.default_rng(0).integers(0, 256, (height, width, 3)).astype(np.uint8)  # no resize: exact views
+    (face,) = plain.predict(crop)
+    (mirrored,) = plain.predict(np.ascontiguousarray(crop[:, ::-1]))
+    (flipped,) = Recognizer(weights_path, detector="none", backend="torch", tta="flip").predict(crop)
+    np.testing.assert_allclose(flipped.scores, (face.scores + mirrored.scores) / 2, atol=1e-6)
+    assert not np.allclose(face.scores, mirrored.scores, atol=1e-3)  # the mirror is a different view
+    (multicrop,) = Recognizer(weights_path, detector="none", backend="torch", tta="multicrop").predict(crop)
+    assert multicrop.scores.sum() == pytest.approx(1.0, abs=1e-5)
+    assert not np.allclose(multicrop.scores, flipped.scores, atol=1e-4)
+
+
 def test_onnxruntime_and_torch_backends_agree(weights_path, recognizer, sample_bgr):
     onnx = Recognizer(weights_path, backend="onnxruntime")
     assert onnx.backend.name == "onnxruntime"
@@ -54,6 +68,8 @@ def test_bad_options_and_models(weights_path, tmp_path):
         Recognizer(weights_path, backend="tensorrt")
     with pytest.raises(ConfigError, match="detect_every"):
         Recognizer(weights_path, detect_every=0)
+    with pytest.raises(ConfigError, match="tta must be one of none, flip, multicrop, not 'rotate'"):
+        Recognizer(weights_path, tta="rotate")
     with pytest.raises(ModelError, match="does not exist"):
         Recognizer(tmp_path / "absent.pt")
     with pytest.raises(ImageError, match="does not exist"):

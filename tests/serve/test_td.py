@@ -52,6 +52,7 @@ def test_td_describes_the_configured_service(fake) -> None:
         "name": "Authorization",
     }
     assert set(td["properties"]) == {"model", "framesPerSecond", "expression"}
+    assert td["properties"]["model"]["properties"]["tta"]["enum"] == ["none", "flip", "multicrop"]
     assert "recognize" in td["actions"] and "expressionChanged" in td["events"]
     mqtt_forms = [f for f in td["events"]["expressionChanged"]["forms"] if f["href"].startswith("mqtt://")]
     assert mqtt_forms == [

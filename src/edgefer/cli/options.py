@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+from edgefer.evaluate.tta import TTA_MODES
+
 
 def add_recognizer_options(parser: argparse.ArgumentParser) -> None:
-    """``--model``, ``--detector`` and ``--backend``: the three parts of a ``Recognizer``."""
+    """``--model``, ``--detector`` and ``--backend``: the three parts of a ``Recognizer``; ``--tta``: how it scores."""
     parser.add_argument(
         "--model",
         default="default",
@@ -22,4 +24,11 @@ def add_recognizer_options(parser: argparse.ArgumentParser) -> None:
         default="auto",
         choices=("auto", "torch", "onnxruntime"),
         help="inference backend (default auto: the fastest that reproduces the model)",
+    )
+    parser.add_argument(
+        "--tta",
+        choices=TTA_MODES,
+        default="none",
+        help="test-time augmentation: average each face's scores over its crop and mirror (flip, 2× the "
+        "classification time) or 10 crops (multicrop, 10×); +0.5 to 2.4 points on FER2013 (default none)",
     )

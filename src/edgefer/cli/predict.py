@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
     from edgefer.runtime.sources import open_source
 
     max_pixels = MAX_PIXELS if args.max_pixels is None else args.max_pixels
-    check_settings(args.margin, args.detect_every, args.detect_width, args.smoothing, max_pixels, cli=True)
+    check_settings(args.margin, args.detect_every, args.detect_width, args.smoothing, max_pixels, args.tta, cli=True)
     if args.force and not args.save:
         raise ConfigError("--force lets --save replace earlier results; add --save DIR or drop --force")
     source = open_source(args.source if args.source is not None else SAMPLE_IMAGE, max_pixels)
@@ -143,6 +143,7 @@ def run(args: argparse.Namespace) -> int:
         detect_width=args.detect_width,
         smoothing=args.smoothing,
         max_pixels=max_pixels,
+        tta=args.tta,
     )
     annotate = bool(args.save or args.show)
     with contextlib.ExitStack() as stack:

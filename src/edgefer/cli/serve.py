@@ -111,12 +111,19 @@ def run(args: argparse.Namespace) -> int:
     from edgefer.runtime.sources import open_source
 
     config.source = None if args.source is None else open_source(args.source, args.max_pixels)
-    recognizer = Recognizer(model=args.model, detector=args.detector, backend=args.backend)
-    config.model_info = {"name": str(args.model), "backend": recognizer.backend.name, "detector": str(args.detector)}
+
+    def build_recognizer() -> Recognizer:
+        return Recognizer(model=args.model, detector=args.detector, backend=args.backend, tta=args.tta)
+
+    recognizer = build_recognizer()
+    config.model_info = {
+        "name": str(args.model),
+        "backend": recognizer.backend.name,
+        "detector": str(args.detector),
+        "tta": args.tta,
+    }
     # The live source runs beside the HTTP requests: it gets its own recogniser (detectors are not thread-safe).
-    live_recognizer = (
-        None if config.source is None else Recognizer(model=args.model, detector=args.detector, backend=args.backend)
-    )
+    live_recognizer = None if config.source is None else build_recognizer()
     app = create_app(recognizer, config, live_recognizer)
     server = build_server(app, args.host, args.port, log_level=args.log_level)
     server.run()

@@ -46,6 +46,7 @@ class ModelOut(BaseModel):
     name: str
     backend: str
     detector: str
+    tta: str  # test-time augmentation: none, flip or multicrop
     classes: list[str]
 
 

@@ -7,6 +7,7 @@ MQTT topic. Security is declared as it is configured: ``bearer`` in the Authoriz
 from __future__ import annotations
 
 from edgefer import __version__
+from edgefer.evaluate.tta import TTA_MODES
 from edgefer.serve.mqtt import QOS, BrokerAddress
 
 TD_CONTEXT = "https://www.w3.org/2022/wot/td/v1.1"
@@ -84,7 +85,7 @@ def thing_description(
     properties: dict = {
         "model": {
             "title": "Model",
-            "description": "The recognition model, backend, face detector and class order",
+            "description": "The recognition model, backend, face detector, test-time augmentation and class order",
             "type": "object",
             "readOnly": True,
             "observable": False,
@@ -92,6 +93,7 @@ def thing_description(
                 "name": {"type": "string"},
                 "backend": {"type": "string"},
                 "detector": {"type": "string"},
+                "tta": {"type": "string", "enum": list(TTA_MODES)},
                 "classes": {"type": "array", "items": {"type": "string"}},
             },
             "forms": [{"href": "model", "op": "readproperty", "contentType": "application/json"}],
