@@ -34,7 +34,7 @@ def test_tta_flip_scores_the_face_and_its_mirror(capsys, weights_path):
     scores = {tta: json.loads(out)["faces"][0]["scores"] for tta, (code, out, _) in runs.items() if code == 0}
     assert list(scores) == list(TTA_MODES)
     assert all(sum(face.values()) == pytest.approx(1.0, abs=1e-4) for face in scores.values())
-    assert scores["flip"] != scores["none"] != scores["multicrop"]
+    assert scores["none"] != scores["flip"] != scores["multicrop"] != scores["none"]
     with pytest.raises(SystemExit) as exit_info:
         _predict(capsys, *model, "--tta", "rotate")
     assert exit_info.value.code == 2 and "--tta: invalid choice: 'rotate'" in capsys.readouterr().err

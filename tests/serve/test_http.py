@@ -32,6 +32,13 @@ def test_health_and_page(fake) -> None:
         assert page.status_code == 200 and 'id="file"' in page.text
 
 
+def test_model_reports_the_recognizers_classes_and_tta(fake) -> None:
+    fake.tta = "multicrop"
+    with client_for(fake) as client:
+        model = client.get("/model").json()
+    assert model["tta"] == "multicrop" and model["classes"] == list(fake.classes)
+
+
 def test_predict_raw_body_and_multipart(fake, png_bytes: bytes) -> None:
     with client_for(fake) as client:
         raw = client.post("/predict", content=png_bytes, headers={"content-type": "image/png"})

@@ -31,7 +31,7 @@ def test_predict_sample_photo_over_http(real_recognizer) -> None:
     assert 0 <= x < x + w <= 512 and 0 <= y < y + h <= 512
     assert list(face["scores"]) == list(EMOTIONS) and np.isclose(sum(face["scores"].values()), 1, atol=1e-4)
     assert face["label"] == max(face["scores"], key=face["scores"].get)
-    assert model["classes"] == list(EMOTIONS) and model["tta"] == "none"  # the Recognizer's default
+    assert model["classes"] == list(EMOTIONS) and model["tta"] == real_recognizer.tta == "none"
 
 
 def _encoded(image: Image.Image, fmt: str, **options: object) -> bytes:

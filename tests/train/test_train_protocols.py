@@ -218,6 +218,9 @@ def test_cli_repeated_teacher_names_an_ensemble_and_each_file_is_checked_before_
     assert main(["train", "--config", str(config), "--quiet", "--teacher", "gone.pt", "--teacher", str(teacher)]) == 2
     err = capsys.readouterr().err
     assert "weights file 'gone.pt' does not exist" in err and not (tmp_path / "runs" / "tiny" / "fold_00").exists()
+    twice = ["--teacher", str(teacher), "--teacher", str(teacher)]
+    assert main(["train", "--config", str(config), "--quiet", *twice]) == 2
+    assert "names a file twice" in capsys.readouterr().err  # --teacher is checked like distill.teacher
 
 
 @pytest.mark.parametrize(

@@ -116,12 +116,7 @@ def run(args: argparse.Namespace) -> int:
         return Recognizer(model=args.model, detector=args.detector, backend=args.backend, tta=args.tta)
 
     recognizer = build_recognizer()
-    config.model_info = {
-        "name": str(args.model),
-        "backend": recognizer.backend.name,
-        "detector": str(args.detector),
-        "tta": args.tta,
-    }
+    config.model_info = {"name": str(args.model), "backend": recognizer.backend.name, "detector": str(args.detector)}
     # The live source runs beside the HTTP requests: it gets its own recogniser (detectors are not thread-safe).
     live_recognizer = None if config.source is None else build_recognizer()
     app = create_app(recognizer, config, live_recognizer)

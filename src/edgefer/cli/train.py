@@ -6,6 +6,7 @@ Under ``torchrun --nproc_per_node N -m edgefer train ...`` the same command trai
 from __future__ import annotations
 
 import argparse
+import json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,9 +46,8 @@ def run(args: argparse.Namespace) -> int:
     from edgefer.train.recipe import load_recipe
     from edgefer.train.run import run_recipe, summary_markdown
 
-    recipe = load_recipe(args.config, args.overrides)
-    if args.teacher:
-        recipe.distill.teacher = args.teacher[0] if len(args.teacher) == 1 else args.teacher
+    teacher = [f"distill.teacher={json.dumps(args.teacher)}"] if args.teacher else []  # JSON is YAML, {fold} quoted
+    recipe = load_recipe(args.config, [*args.overrides, *teacher])  # checked like any other setting
     context = init_from_env(recipe.train.device)
     try:
         summary = run_recipe(recipe, resume=args.resume, context=context, show_progress=not args.quiet)

@@ -26,7 +26,7 @@ class ServeConfig:
     source: Any = None  # live source: camera index, video file, stream URL or an opened runtime Source
     mqtt_url: str | None = None  # mqtt://host:port
     public_url: str | None = None  # the base URL other devices use; default: the URL the request came in on
-    model_info: dict = field(default_factory=dict)  # name, backend, detector, tta, classes: at /model and in the TD
+    model_info: dict = field(default_factory=dict)  # name, backend, detector for /model (classes, tta: the recognizer)
     max_body_bytes: int = 10 * 1024 * 1024
     max_pixels: int = 25_000_000
     max_pending: int = 16  # predict requests waiting for the model before new ones get 503

@@ -46,8 +46,9 @@ class Service:
 
     @property
     def model_info(self) -> dict:
-        info = {"name": "", "backend": "", "detector": "", "tta": "none", **self.config.model_info}
+        info = {"name": "", "backend": "", "detector": "", **self.config.model_info}
         info.setdefault("classes", list(getattr(self.recognizer, "classes", EMOTIONS)))
+        info.setdefault("tta", getattr(self.recognizer, "tta", "none"))
         return info
 
     async def start(self) -> None:

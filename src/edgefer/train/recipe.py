@@ -238,7 +238,7 @@ def _validate(recipe: Recipe) -> None:
         recipe.distill.teacher != [],
         "distill.teacher is an empty list; name one teacher file or several, or null for no distillation",
     )
-    need(all(teachers), f"distill.teacher {recipe.distill.teacher!r} has an empty file name; remove it from the list")
+    need(all(teachers), f"distill.teacher {recipe.distill.teacher!r} has an empty file name; name each weights file")
     need(
         len(set(teachers)) == len(teachers),
         f"distill.teacher {recipe.distill.teacher!r} names a file twice, which would weigh it double; name each once",
