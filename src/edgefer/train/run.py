@@ -105,7 +105,7 @@ def fold_recipe(recipe: Recipe, fold: int | None) -> Recipe:
     if fold is None:
         raise ConfigError(
             f"distill.teacher {recipe.distill.teacher!r} names a teacher per fold ({FOLD_FIELD}), but this run has no "
-            "folds; use a k-fold protocol (subject_kfold, kfold, loso) or name teacher files without {FOLD_FIELD}"
+            f"folds; use a k-fold protocol (subject_kfold, kfold, loso) or name teacher files without {FOLD_FIELD}"
         )
     folded = [teacher.replace(FOLD_FIELD, fold_folder(fold)) for teacher in teachers]
     teacher = folded[0] if isinstance(recipe.distill.teacher, str) else folded
