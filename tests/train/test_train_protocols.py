@@ -212,6 +212,15 @@ def test_fold_field_is_replaced_in_each_file_of_an_ensemble_teacher(make_recipe)
     assert fold_recipe(make_recipe("distill.teacher=t/{fold}/best.pt"), 0).distill.teacher == "t/fold_00/best.pt"
 
 
+def test_a_teacher_named_twice_once_the_fold_is_filled_in_is_refused(make_recipe):
+    from edgefer.train.run import fold_recipe
+
+    recipe = make_recipe('distill.teacher=["t/{fold}/best.pt", t/fold_01/best.pt]')
+    assert fold_recipe(recipe, 0).distill.teacher == ["t/fold_00/best.pt", "t/fold_01/best.pt"]
+    with pytest.raises(ConfigError, match=r"in fold 1, one file twice, .*; name each teacher once in every fold$"):
+        fold_recipe(recipe, 1)
+
+
 def test_cli_repeated_teacher_names_an_ensemble_and_each_file_is_checked_before_training(tmp_path, capsys):
     root = write_ckplus48(tmp_path / "ck", subjects=5, per_class=1)
     config = _write_config(tmp_path, dataset="ckplus48", root=str(root), protocol="subject_kfold", n_folds="3")

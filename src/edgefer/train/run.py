@@ -108,6 +108,11 @@ def fold_recipe(recipe: Recipe, fold: int | None) -> Recipe:
             f"folds; use a k-fold protocol (subject_kfold, kfold, loso) or name teacher files without {FOLD_FIELD}"
         )
     folded = [teacher.replace(FOLD_FIELD, fold_folder(fold)) for teacher in teachers]
+    if len(set(folded)) < len(folded):
+        raise ConfigError(
+            f"distill.teacher {recipe.distill.teacher!r} names {folded} in fold {fold}, one file twice, which would "
+            "weigh it double; name each teacher once in every fold"
+        )
     teacher = folded[0] if isinstance(recipe.distill.teacher, str) else folded
     return replace(recipe, distill=replace(recipe.distill, teacher=teacher))
 
