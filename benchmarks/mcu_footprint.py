@@ -1,0 +1,75 @@
+"""Flash and tensor-arena needs of the tiny models on TFLite Micro, from untrained (seed-0) models.
+
+    python benchmarks/mcu_footprint.py [--models hcmtmm lightcnn] [--fer2013 ../shared/datasets/fer2013] [--count 64]
+
+Needs the ``mcu`` extra (``pip install 'edgefer[mcu]'``). Each model is built with ``torch.manual_seed(0)``,
+exported by ``export_model(..., "mcu", ...)`` (int8 TFLite, the TFLite Micro interpreter on this PC measuring the
+arena, and the ESP32-CAM firmware folder), and checked against PyTorch. Calibration and check images are ``--count``
+FER2013 Training and PrivateTest faces (random pixels when the data set is absent). Flash and arena depend mainly on
+the architecture, so an untrained model gives a device's needs to within a few KB of the trained one; its top-1
+agreement says only that the int8 graph computes what PyTorch does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from edgefer.data import load_arrays, read_dataset
+from edgefer.export.pipeline import ExportInputs, export_model
+from edgefer.models import create_model
+
+TINY_MODELS = ("hcmtmm_baseline", "hcmtmm_msa", "hcmtmm", "lightcnn")
+
+
+def fer2013_faces(root: Path, split: str, count: int, image_size: tuple[int, int]) -> np.ndarray:
+    """``count`` faces of one official FER2013 split, drawn with seed 0, as greyscale pixels."""
+    samples = [sample for sample in read_dataset("fer2013", root) if sample.split == split]
+    chosen = [samples[i] for i in np.random.default_rng(0).permutation(len(samples))[:count]]
+    images, _ = load_arrays(chosen, image_size)
+    return images
+
+
+def export_inputs(model: torch.nn.Module, fer2013: Path, count: int) -> ExportInputs:
+    size = model.preprocess.image_size
+    if fer2013.is_dir():
+        calibration = fer2013_faces(fer2013, "Training", count, size)
+        check = fer2013_faces(fer2013, "PrivateTest", count, size)
+        name = f"{count} FER2013 PrivateTest faces"
+    else:
+        rng = np.random.default_rng(0)
+        calibration, check = (rng.integers(0, 256, size=(count, *size), dtype=np.uint8) for _ in range(2))
+        name = f"{count} random images"
+    apply = model.preprocess.apply
+    return ExportInputs(calibration=apply(calibration), check=apply(check), check_name=name)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=list(TINY_MODELS))
+    parser.add_argument("--fer2013", type=Path, default=Path("../shared/datasets/fer2013"))
+    parser.add_argument("--count", type=int, default=64, help="calibration and check images (default: 64)")
+    args = parser.parse_args()
+
+    lines = []  # printed after every export: the converter writes its own progress to the console
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in args.models:
+            torch.manual_seed(0)
+            model = create_model(name).eval()
+            inputs = export_inputs(model, args.fer2013, args.count)
+            row = export_model(model, "mcu", Path(tmp) / name, int8=False, inputs=inputs).rows[-1]
+            size = "×".join(str(side) for side in model.preprocess.image_size)
+            lines.append(
+                f"{name:16} {size:>8} {row['flash_bytes'] / 1024:>9.1f} {row['arena_bytes'] / 1024:>9.1f} "
+                f"{row['top1_agreement']:>15.1%}  {inputs.check_name}"
+            )
+    print(f"\n{'model':16} {'input':>8} {'flash KB':>9} {'arena KB':>9} {'top-1 agreement':>16}  checked on")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
