@@ -6,10 +6,10 @@
 PC measuring the tensor arena, and the ESP32-CAM firmware folder. ``--format espdl`` (needs ``pip install
 'edgefer[espdl]'``): the ESP32-S3 ``.espdl`` file; esp-ppq gives no RAM figure, and its agreement is that of its PC
 simulation of the int8 graph. Each model is built with ``torch.manual_seed(0)``, exported by ``export_model`` and
-checked against PyTorch. Calibration and check images are ``--count``
-FER2013 Training and PrivateTest faces (random pixels when the data set is absent). Flash and arena depend mainly on
-the architecture, so an untrained model gives a device's needs to within a few KB of the trained one; its top-1
-agreement says only that the int8 graph computes what PyTorch does.
+checked against PyTorch. Calibration and check images are ``--count`` FER2013 Training and PrivateTest faces
+(random pixels when the data set is absent). Flash and arena depend mainly on the architecture, so an untrained model
+gives a device's needs to within a few KB of the trained one; its top-1 agreement says only that the int8 graph
+computes what PyTorch does.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from edgefer.data import load_arrays, read_dataset
+from edgefer.data import Sample, load_arrays, read_dataset
 from edgefer.errors import ExportError
 from edgefer.export.pipeline import ExportInputs, export_model
 from edgefer.models import create_model
@@ -29,19 +29,26 @@ from edgefer.models import create_model
 TINY_MODELS = ("hcmtmm_baseline", "hcmtmm_msa", "hcmtmm", "lightcnn")
 
 
-def fer2013_faces(root: Path, split: str, count: int, image_size: tuple[int, int]) -> np.ndarray:
-    """``count`` faces of one official FER2013 split, drawn with seed 0, as greyscale pixels."""
-    samples = [sample for sample in read_dataset("fer2013", root) if sample.split == split]
+def fer2013_splits(root: Path) -> dict[str, list[Sample]] | None:
+    """FER2013's Training and PrivateTest samples, read once for every model (None when the data set is absent)."""
+    if not root.is_dir():
+        return None
+    samples = read_dataset("fer2013", root)
+    return {split: [sample for sample in samples if sample.split == split] for split in ("Training", "PrivateTest")}
+
+
+def drawn_faces(samples: list[Sample], count: int, image_size: tuple[int, int]) -> np.ndarray:
+    """``count`` of ``samples``, drawn with seed 0, as greyscale pixels of ``image_size``."""
     chosen = [samples[i] for i in np.random.default_rng(0).permutation(len(samples))[:count]]
     images, _ = load_arrays(chosen, image_size)
     return images
 
 
-def export_inputs(model: torch.nn.Module, fer2013: Path, count: int) -> ExportInputs:
+def export_inputs(model: torch.nn.Module, fer2013: dict[str, list[Sample]] | None, count: int) -> ExportInputs:
     size = model.preprocess.image_size
-    if fer2013.is_dir():
-        calibration = fer2013_faces(fer2013, "Training", count, size)
-        check = fer2013_faces(fer2013, "PrivateTest", count, size)
+    if fer2013 is not None:
+        calibration = drawn_faces(fer2013["Training"], count, size)
+        check = drawn_faces(fer2013["PrivateTest"], count, size)
         name = f"{count} FER2013 PrivateTest faces"
     else:
         rng = np.random.default_rng(0)
@@ -59,12 +66,13 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=64, help="calibration and check images (default: 64)")
     args = parser.parse_args()
 
+    fer2013 = fer2013_splits(args.fer2013)
     lines = []  # printed after every export: the converter writes its own progress to the console
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models:
             torch.manual_seed(0)
             model = create_model(name).eval()
-            inputs = export_inputs(model, args.fer2013, args.count)
+            inputs = export_inputs(model, fer2013, args.count)
             size = "×".join(str(side) for side in model.preprocess.image_size)
             try:
                 row = export_model(model, args.format, Path(tmp) / name, int8=False, inputs=inputs).rows[-1]
