@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from edgefer.data import Sample, load_arrays, read_dataset
+from edgefer.data import Sample, draw_samples, load_arrays, read_dataset
 from edgefer.errors import ExportError
 from edgefer.export.pipeline import ExportInputs, export_model
 from edgefer.models import create_model
@@ -39,8 +39,7 @@ def fer2013_splits(root: Path) -> dict[str, list[Sample]] | None:
 
 def drawn_faces(samples: list[Sample], count: int, image_size: tuple[int, int]) -> np.ndarray:
     """``count`` of ``samples``, drawn with seed 0, as greyscale pixels of ``image_size``."""
-    chosen = [samples[i] for i in np.random.default_rng(0).permutation(len(samples))[:count]]
-    images, _ = load_arrays(chosen, image_size)
+    images, _ = load_arrays(draw_samples(samples, count), image_size)
     return images
 
 

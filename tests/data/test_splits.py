@@ -2,7 +2,7 @@ from collections import Counter
 
 import pytest
 
-from edgefer.data import PROTOCOLS, Sample, fold_count, split_samples
+from edgefer.data import PROTOCOLS, Sample, draw_samples, fold_count, split_samples
 from edgefer.errors import ConfigError, DatasetError
 
 
@@ -124,3 +124,14 @@ def test_fold_count_and_bad_arguments():
         split_samples(samples, "random")
     with pytest.raises(DatasetError, match="needs a subject id"):
         split_samples([Sample("/a.png", 0), Sample("/b.png", 1), Sample("/c.png", 2)], "loso")
+
+
+def test_draw_samples_is_seeded_without_replacement_and_keeps_the_original_order():
+    samples = make_samples(subjects=3)
+    drawn = draw_samples(samples, 10, seed=5)
+    assert len(drawn) == len(set(s.path for s in drawn)) == 10
+    positions = [samples.index(s) for s in drawn]
+    assert positions == sorted(positions)
+    assert draw_samples(samples, 10, seed=5) == drawn
+    assert draw_samples(samples, 10, seed=6) != drawn
+    assert draw_samples(samples, 10_000) == samples

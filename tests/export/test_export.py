@@ -109,11 +109,10 @@ def test_cli_rejects_a_file_that_is_not_weights(tmp_path, capsys):
 
 def _fer2013_faces(model, split: str, count: int) -> np.ndarray:
     """``count`` real FER2013 faces of one official split, preprocessed for ``model``."""
-    from edgefer.data import load_arrays, read_dataset
+    from edgefer.data import draw_samples, load_arrays, read_dataset
 
     samples = [sample for sample in read_dataset("fer2013", FER2013) if sample.split == split]
-    chosen = [samples[i] for i in np.random.default_rng(0).permutation(len(samples))[:count]]
-    images, _ = load_arrays(chosen, model.preprocess.image_size)
+    images, _ = load_arrays(draw_samples(samples, count), model.preprocess.image_size)
     return model.preprocess.apply(images)
 
 

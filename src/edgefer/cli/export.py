@@ -111,25 +111,20 @@ def _check(args: argparse.Namespace) -> None:
 
 def _calibration(model, spec: str, count: int, seed: int):
     """Preprocessed inputs of ``count`` images drawn (seeded) from the training split of a data set."""
-    import numpy as np
-
-    from edgefer.data import load_arrays, parse_data_spec, read_dataset
+    from edgefer.data import draw_samples, load_arrays, parse_data_spec, read_dataset
     from edgefer.data.selection import default_protocol, select_split
 
     name, root = parse_data_spec(spec)
     samples = read_dataset(name, root)
     train, _ = select_split(samples, "train", protocol=default_protocol(samples))
-    order = np.random.default_rng(seed).permutation(len(train))[:count]
-    images, _ = load_arrays([train[i] for i in sorted(order)], model.preprocess.image_size)
+    images, _ = load_arrays(draw_samples(train, count, seed), model.preprocess.image_size)
     return model.preprocess.apply(images)
 
 
 def _evaluation(model, spec: str, split: str, args: argparse.Namespace, inputs) -> None:
     """Set ``inputs``' labelled check images: one split, scored on the classes the model and the data set share
     (the rule of ``edgefer val``, evaluate/classes.py: images of other classes dropped, other outputs ignored)."""
-    import numpy as np
-
-    from edgefer.data import load_arrays, parse_data_spec, read_dataset
+    from edgefer.data import draw_samples, load_arrays, parse_data_spec, read_dataset
     from edgefer.data.selection import default_protocol, select_split
     from edgefer.evaluate.classes import match_labels
     from edgefer.models.weights import model_classes
@@ -140,8 +135,7 @@ def _evaluation(model, spec: str, split: str, args: argparse.Namespace, inputs) 
     how = f"--eval-split test: export splits with the data set's default protocol, {protocol}"
     chosen, label = select_split(samples, split, protocol=protocol, how=how)
     if args.eval_count is not None:
-        order = np.random.default_rng(args.seed).permutation(len(chosen))[: args.eval_count]
-        chosen = [chosen[i] for i in sorted(order)]
+        chosen = draw_samples(chosen, args.eval_count, args.seed)
     images, labels = load_arrays(chosen, model.preprocess.image_size)
     dataset_labels = sorted({sample.label for sample in samples})  # as edgefer val takes them
     match, keep, inputs.check_labels = match_labels(model_classes(model), labels, dataset_labels)

@@ -10,6 +10,7 @@ from edgefer.data.cache import CachedArrays, default_cache_dir, load_arrays, loa
 from edgefer.data.manifest import manifest_hash, read_manifest, write_manifest
 from edgefer.data.readers import DATASETS, LAYOUTS, detect_dataset, parse_data_spec, read_dataset
 from edgefer.data.records import DataWarning, Sample
+from edgefer.data.selection import draw_samples
 from edgefer.data.splits import PROTOCOLS, fold_count, split_samples
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "clean_samples",
     "default_cache_dir",
     "detect_dataset",
+    "draw_samples",
     "fold_count",
     "load_arrays",
     "load_cached",

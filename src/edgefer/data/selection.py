@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from edgefer.data.records import Sample
 from edgefer.data.splits import split_samples
 from edgefer.errors import DatasetError
@@ -14,6 +16,14 @@ PROTOCOL_SPLITS: tuple[str, ...] = ("train", "val", "test")
 def default_protocol(samples: Sequence[Sample]) -> str:
     """``official`` where every sample has an official split, else the seeded stratified 60/20/20 split."""
     return "official" if all(sample.split for sample in samples) else "stratified_60_20_20"
+
+
+def draw_samples(samples: Sequence[Sample], count: int, seed: int = 0) -> list[Sample]:
+    """``count`` of ``samples`` (all of them if fewer) drawn without replacement by a seeded permutation, kept in
+    their original order: the same seed draws the same images wherever a subset for calibration or a check is taken.
+    """
+    order = np.random.default_rng(seed).permutation(len(samples))[:count]
+    return [samples[i] for i in sorted(order)]
 
 
 def select_split(
