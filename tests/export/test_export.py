@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from edgefer.cli.export import low_agreement_warnings
 from edgefer.cli.main import main
 from edgefer.errors import ExportError
 from edgefer.export.pipeline import ExportInputs, export_model
@@ -87,6 +88,21 @@ def test_cli_exports_int8_with_calibration_and_eval(face_folder, tmp_path, capsy
     assert artefacts == ["PyTorch fp32 (reference)", "ONNX fp32", "ONNX int8"]
     assert all(row["accuracy"] is not None for row in report["rows"])
     assert (out / "model.onnx").is_file() and (out / "model_int8.onnx").is_file()
+
+
+def test_export_warns_about_an_artefact_that_disagrees_with_pytorch():
+    rows = [
+        {"artefact": "PyTorch fp32 (reference)", "top1_agreement": 1.0, "accuracy_delta_pp": None},
+        {"artefact": "TFLite int8 (TFLite Micro)", "top1_agreement": 0.87, "accuracy_delta_pp": -1.25},
+        {"artefact": "ESP-DL int8 (esp32s3, esp-ppq simulation)", "top1_agreement": 0.474, "accuracy_delta_pp": -19.4},
+        {"artefact": "ONNX int8", "top1_agreement": 0.5, "accuracy_delta_pp": None},
+    ]
+    warnings = low_agreement_warnings(rows)
+    assert len(warnings) == 2
+    esp_dl = "warning: ESP-DL int8 (esp32s3, esp-ppq simulation)"
+    assert warnings[0].startswith(f"{esp_dl} agrees with PyTorch on only 47.4%")
+    assert "accuracy -19.40 pp" in warnings[0]
+    assert "ONNX int8" in warnings[1] and "pp" not in warnings[1].split(";")[0]
 
 
 def test_cli_refuses_existing_output_and_missing_calibration(tmp_path, capsys):
