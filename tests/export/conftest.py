@@ -1,5 +1,6 @@
 """Fixtures of the export tests."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -20,3 +21,23 @@ def face_folder(tmp_path_factory) -> Path:
             image = cv2.GaussianBlur(rng.integers(0, 256, (64, 64), dtype=np.uint8), (0, 0), 3)
             cv2.imwrite(str(root / name / f"{index}.png"), image)
     return root
+
+
+FER2013 = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "fer2013"
+
+
+@pytest.fixture
+def fer2013_faces() -> Callable[..., np.ndarray]:
+    """``faces(model, split, count)``: ``count`` real FER2013 faces of one official split (a seeded draw),
+    preprocessed for ``model``; skips the test where ../shared/datasets/fer2013 is absent."""
+    from edgefer.data import draw_samples, load_arrays, read_dataset
+
+    if not FER2013.is_dir():
+        pytest.skip(f"{FER2013} is absent")
+
+    def faces(model, split: str, count: int) -> np.ndarray:
+        samples = [sample for sample in read_dataset("fer2013", FER2013) if sample.split == split]
+        images, _ = load_arrays(draw_samples(samples, count), model.preprocess.image_size)
+        return model.preprocess.apply(images)
+
+    return faces

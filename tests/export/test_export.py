@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -19,7 +18,6 @@ from edgefer.labels import EMOTIONS
 from edgefer.models import create_model, save_weights
 
 TINY_MODELS = ("lightcnn", "hcmtmm_baseline", "hcmtmm")
-FER2013 = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "fer2013"
 
 
 def _inputs(model, count: int, seed: int) -> np.ndarray:
@@ -123,24 +121,13 @@ def test_cli_rejects_a_file_that_is_not_weights(tmp_path, capsys):
     assert "not a PyTorch file" in capsys.readouterr().err
 
 
-def _fer2013_faces(model, split: str, count: int) -> np.ndarray:
-    """``count`` real FER2013 faces of one official split, preprocessed for ``model``."""
-    from edgefer.data import draw_samples, load_arrays, read_dataset
-
-    samples = [sample for sample in read_dataset("fer2013", FER2013) if sample.split == split]
-    images, _ = load_arrays(draw_samples(samples, count), model.preprocess.image_size)
-    return model.preprocess.apply(images)
-
-
 @pytest.mark.shared_data
-def test_tflite_micro_runs_the_int8_model_on_real_faces_and_reports_flash_and_arena(tmp_path):
+def test_tflite_micro_runs_the_int8_model_on_real_faces_and_reports_flash_and_arena(tmp_path, fer2013_faces):
     pytest.importorskip("litert_torch", reason="the mcu extra (pip install 'edgefer[mcu]') is not installed")
     pytest.importorskip("tflite_micro", reason="the mcu extra (pip install 'edgefer[mcu]') is not installed")
-    if not FER2013.is_dir():
-        pytest.skip(f"{FER2013} is absent")
     torch.manual_seed(0)
     model = create_model("lightcnn").eval()
-    calibration, check = _fer2013_faces(model, "Training", 64), _fer2013_faces(model, "PrivateTest", 64)
+    calibration, check = fer2013_faces(model, "Training", 64), fer2013_faces(model, "PrivateTest", 64)
     inputs = ExportInputs(calibration=calibration, check=check, check_name="64 FER2013 PrivateTest faces")
     result = export_model(model, "mcu", tmp_path / "mcu", int8=False, inputs=inputs)
     row = result.rows[-1]
