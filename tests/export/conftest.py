@@ -9,6 +9,8 @@ import pytest
 
 from edgefer.labels import EMOTIONS
 
+FER2013 = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "fer2013"
+
 
 @pytest.fixture(scope="module")
 def face_folder(tmp_path_factory) -> Path:
@@ -21,9 +23,6 @@ def face_folder(tmp_path_factory) -> Path:
             image = cv2.GaussianBlur(rng.integers(0, 256, (64, 64), dtype=np.uint8), (0, 0), 3)
             cv2.imwrite(str(root / name / f"{index}.png"), image)
     return root
-
-
-FER2013 = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "fer2013"
 
 
 @pytest.fixture
