@@ -1,5 +1,6 @@
 """Fixtures of the export tests."""
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,17 +26,19 @@ def face_folder(tmp_path_factory) -> Path:
     return root
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def fer2013_faces() -> Callable[..., np.ndarray]:
     """``faces(model, split, count)``: ``count`` real FER2013 faces of one official split (a seeded draw),
-    preprocessed for ``model``; skips the test where ../shared/datasets/fer2013 is absent."""
+    preprocessed for ``model``; skips the test where ../shared/datasets/fer2013 is absent. The data set is read once
+    per module, on the first call, so a test that skips before calling it (no extra installed) reads nothing."""
     from edgefer.data import draw_samples, load_arrays, read_dataset
 
     if not FER2013.is_dir():
         pytest.skip(f"{FER2013} is absent")
+    read = functools.cache(lambda: read_dataset("fer2013", FER2013))
 
     def faces(model, split: str, count: int) -> np.ndarray:
-        samples = [sample for sample in read_dataset("fer2013", FER2013) if sample.split == split]
+        samples = [sample for sample in read() if sample.split == split]
         images, _ = load_arrays(draw_samples(samples, count), model.preprocess.image_size)
         return model.preprocess.apply(images)
 
