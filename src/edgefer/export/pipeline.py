@@ -299,8 +299,16 @@ def _export_espdl(
     export = export_espdl(model, inputs.calibration, scratch / f"model_{target}.espdl", target, check)
     result.files["espdl"] = export.path
     row = _row(f"ESP-DL int8 ({target}, esp-ppq simulation)", export.path, export.logits, reference, inputs)
-    row.update({"flash_bytes": export.flash_bytes, "float_operators": export.float_operators})
+    row.update(
+        {
+            "flash_bytes": export.flash_bytes,
+            "float_operators": export.float_operators,
+            "int16_operators": export.int16_operators,
+        }
+    )
     row["note"] = "esp-ppq reports no RAM figure; top-1 agreement is from its PC simulation of the int8 graph"
+    if export.int16_operators:
+        row["note"] += f"; {export.int16_operators} Mamba scan operators run in int16"
     if export.float_operators:
         row["note"] += f"; left in float: {', '.join(export.float_operators)}"
     result.rows.append(row)
