@@ -1,4 +1,4 @@
-"""Tiny data sets generated in each published layout, and the path of the real shared data sets."""
+"""Tiny data sets generated in each published layout."""
 
 from __future__ import annotations
 
@@ -6,15 +6,6 @@ from pathlib import Path
 
 import pytest
 from datagen import write_fer_csv, write_image
-
-SHARED_DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
-
-
-@pytest.fixture(scope="session")
-def shared_datasets() -> Path:
-    if not SHARED_DATASETS.is_dir():
-        pytest.skip(f"{SHARED_DATASETS} is absent")
-    return SHARED_DATASETS
 
 
 @pytest.fixture

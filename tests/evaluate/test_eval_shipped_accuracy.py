@@ -2,25 +2,21 @@
 through the same command a user runs: ``edgefer val --weights W --data fer2013=... --split PrivateTest``."""
 
 import json
-from pathlib import Path
 
 import pytest
 
 from edgefer.cli.main import main
 from edgefer.weights import shipped_models, shipped_weights
 
-FER2013 = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "fer2013"
-
 
 @pytest.mark.parametrize("name", shipped_models())
-def test_shipped_model_reproduces_its_recorded_privatetest_accuracy(name, tmp_path, monkeypatch):
-    if not FER2013.is_dir():
-        pytest.skip(f"{FER2013} is absent")
+def test_shipped_model_reproduces_its_recorded_privatetest_accuracy(name, shared_datasets, tmp_path, monkeypatch):
     monkeypatch.setenv("EDGEFER_CACHE", str(tmp_path / "cache"))
     shipped = shipped_weights(name)
     recorded = shipped.recipe["metrics"]["PrivateTest"]
     out = tmp_path / "val"
-    args = ["val", "--weights", str(shipped.path), "--data", f"fer2013={FER2013}", "--split", "PrivateTest"]
+    data = f"fer2013={shared_datasets / 'fer2013'}"
+    args = ["val", "--weights", str(shipped.path), "--data", data, "--split", "PrivateTest"]
     assert main([*args, "--out", str(out), "--device", "cpu"]) == 0
     report = json.loads((out / "report.json").read_text())
     assert report["n_images"] == recorded["n_images"] == 3589

@@ -10,8 +10,6 @@ import pytest
 
 from edgefer.labels import EMOTIONS
 
-FER2013 = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "fer2013"
-
 
 @pytest.fixture(scope="module")
 def face_folder(tmp_path_factory) -> Path:
@@ -27,15 +25,13 @@ def face_folder(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def fer2013_faces() -> Callable[..., np.ndarray]:
+def fer2013_faces(shared_datasets: Path) -> Callable[..., np.ndarray]:
     """``faces(model, split, count)``: ``count`` real FER2013 faces of one official split (a seeded draw),
     preprocessed for ``model``; skips the test where ../shared/datasets/fer2013 is absent. The data set is read once
     per module, on the first call, so a test that skips before calling it (no extra installed) reads nothing."""
     from edgefer.data import draw_samples, load_arrays, read_dataset
 
-    if not FER2013.is_dir():
-        pytest.skip(f"{FER2013} is absent")
-    read = functools.cache(lambda: read_dataset("fer2013", FER2013))
+    read = functools.cache(lambda: read_dataset("fer2013", shared_datasets / "fer2013"))
 
     def faces(model, split: str, count: int) -> np.ndarray:
         samples = [sample for sample in read() if sample.split == split]
