@@ -27,9 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="export trained weights for deployment (ONNX, int8, TFLite Micro, ESP32 firmware)",
         description="Export trained weights: onnx (optionally --int8, static quantisation with ONNX Runtime), "
         "tflite (full-integer int8, needs `pip install 'edgefer[mcu]'`) or mcu (the tflite model as a C array with "
-        "model_info.h and an ESP32-CAM ESP-IDF project) or espdl (int8 .espdl for ESP-DL on --target, needs "
-        "`pip install 'edgefer[espdl]'`). Each artefact is checked against PyTorch; int8 formats report top-1 "
-        "agreement, the accuracy delta on --eval data, flash and (TFLite Micro) tensor-arena bytes.",
+        "model_info.h and an ESP32-CAM ESP-IDF project) or espdl (.espdl for ESP-DL on --target: int8, a Mamba "
+        "scan int16; needs `pip install 'edgefer[espdl]'`). Each artefact is checked against PyTorch; int8 formats "
+        "report top-1 agreement, the accuracy delta on --eval data, flash and (TFLite Micro) tensor-arena bytes.",
     )
     parser.add_argument("--weights", required=True, metavar="W.pt", help="weights file written by edgefer train")
     parser.add_argument("--format", choices=FORMATS, default="onnx", help="export format (default: onnx)")
