@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -140,6 +141,21 @@ def test_tflite_micro_runs_the_int8_model_on_real_faces_and_reports_flash_and_ar
     assert f"#define EDGEFER_ARENA_MEASURED_BYTES {row['arena_bytes']}" in info
     assert "AddConv2D()" in info and "AddFullyConnected()" in info
     assert f"g_model_data_len = {row['flash_bytes']};" in (firmware / "main" / "model_data.cc").read_text()
+    _assert_names_stripped_and_buffers_aligned(result.files["tflite"])
+
+
+def _assert_names_stripped_and_buffers_aligned(tflite: Path) -> None:
+    """Tensors are named by index (the converter's long names cost flash), and every weight buffer still starts on
+    a 4-byte boundary (int32 biases are read as words)."""
+    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
+
+    model = schema.Model.GetRootAsModel(tflite.read_bytes(), 0)
+    subgraph = model.Subgraphs(0)
+    count = subgraph.TensorsLength()
+    assert [subgraph.Tensors(index).Name() for index in range(count)] == [str(index).encode() for index in range(count)]
+    buffers = [model.Buffers(index) for index in range(model.BuffersLength())]
+    starts = [buffer._tab.Vector(buffer._tab.Offset(4)) for buffer in buffers if buffer.DataLength()]
+    assert starts and all(start % 4 == 0 for start in starts)
 
 
 def test_cli_export_scores_shared_classes_as_val_does(tmp_path, capsys):

@@ -49,7 +49,27 @@ def export_tflite_int8(model: nn.Module, calibration: np.ndarray, path: str | Pa
     quantised = quantize_pt2e.convert_pt2e(prepared, fold_quantize=False)
     edge_model = litert_torch.convert(quantised, example, quant_config=QuantConfig(pt2e_quantizer=quantizer))
     edge_model.export(str(path))
+    path.write_bytes(_without_tensor_names(path.read_bytes()))
     return path
+
+
+def _without_tensor_names(flatbuffer: bytes) -> bytes:
+    """The ``.tflite`` with each tensor named by its index.
+
+    The converter names every tensor after the PyTorch module path and export trace that made it (hcmtmm: 19 KB of
+    a 116 KB file), and those strings sit in flash beside the weights though TFLite Micro never reads them. The
+    repacked file keeps every buffer 4-byte aligned, as the converter wrote it.
+    """
+    import flatbuffers
+    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
+
+    model = schema.ModelT.InitFromPackedBuf(bytearray(flatbuffer), 0)
+    for subgraph in model.subgraphs:
+        for index, tensor in enumerate(subgraph.tensors):
+            tensor.name = str(index).encode()
+    builder = flatbuffers.Builder(len(flatbuffer))
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
 
 
 def _tflite_micro_quantizer(pt2e_quantizer: Any) -> Any:
