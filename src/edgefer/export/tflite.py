@@ -60,9 +60,11 @@ def _without_tensor_names(flatbuffer: bytes) -> bytes:
     a 116 KB file), and those strings sit in flash beside the weights though TFLite Micro never reads them. The
     repacked file keeps every buffer 4-byte aligned, as the converter wrote it.
     """
-    import flatbuffers
-    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
-
+    try:
+        import flatbuffers
+        from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
+    except ImportError:
+        raise MissingExtraError("tflite-micro", "mcu", "TFLite export") from None
     model = schema.ModelT.InitFromPackedBuf(bytearray(flatbuffer), 0)
     for subgraph in model.subgraphs:
         for index, tensor in enumerate(subgraph.tensors):
