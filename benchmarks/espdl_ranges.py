@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from edgefer.data import draw_samples, load_arrays, read_dataset
-from edgefer.export.espdl import EspdlExport, export_espdl
+from edgefer.export.espdl import TARGETS, EspdlExport, export_espdl
 from edgefer.models import load_weights
 
 VARIANTS: tuple[tuple[str, str, bool], ...] = (
@@ -89,7 +89,7 @@ def main() -> None:
     parser.add_argument("--fer2013", type=Path, default=Path("../shared/datasets/fer2013"))
     parser.add_argument("--calib-count", type=int, default=100)
     parser.add_argument("--count", type=int, default=256, help="PrivateTest faces to check and to measure ranges on")
-    parser.add_argument("--target", default="esp32s3")
+    parser.add_argument("--target", choices=TARGETS, default="esp32s3")
     parser.add_argument("--top", type=int, default=6, help="activations listed per variant")
     args = parser.parse_args()
     if not args.fer2013.is_dir():
@@ -108,7 +108,8 @@ def main() -> None:
         f"{args.weights} on {args.count} FER2013 PrivateTest faces (calibration: {args.calib_count} Training faces), "
         f"esp-ppq {version('esp-ppq')}, target {args.target}"
     )
-    print(f"PyTorch fp32: accuracy {np.mean(reference == labels):.2%}")
+    float_accuracy = np.mean(reference == labels)
+    print(f"PyTorch fp32: accuracy {float_accuracy:.2%}")
     with tempfile.TemporaryDirectory(prefix="edgefer-espdl-ranges-") as scratch:
         for title, ranges, int16_scan in VARIANTS:
             export = export_espdl(
@@ -119,7 +120,7 @@ def main() -> None:
             print(
                 f"\n{title}: {export.flash_bytes / 1024:.1f} KB, {export.int16_operators} int16 operators, "
                 f"agreement {np.mean(predicted == reference):.1%}, accuracy {accuracy:.2%} "
-                f"({(accuracy - np.mean(reference == labels)) * 100:+.2f} pp)"
+                f"({(accuracy - float_accuracy) * 100:+.2f} pp)"
             )
             print("operator | bits | quantised range | float min … max | clipped")
             for row in clipping(export, check)[: args.top]:

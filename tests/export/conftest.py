@@ -27,7 +27,7 @@ def face_folder(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def fer2013_faces(shared_datasets: Path) -> Callable[..., np.ndarray]:
     """``faces(model, split, count)``: ``count`` real FER2013 faces of one official split (a seeded draw),
-    preprocessed for ``model``; skips the test where ../shared/datasets/fer2013 is absent. The data set is read once
+    preprocessed for ``model``; skips the test where ../shared/datasets is absent. The data set is read once
     per module, on the first call, so a test that skips before calling it (no extra installed) reads nothing."""
     from edgefer.data import draw_samples, load_arrays, read_dataset
 
