@@ -8,7 +8,8 @@ activation ranges with int8 throughout, percentile ranges with int8 throughout, 
 scan's element-wise operators in int16 (what ``edgefer export --format espdl`` does). For each: flash, top-1 agreement
 with PyTorch and accuracy on ``--count`` PrivateTest faces (esp-ppq's PC simulation), then the activations whose
 float values (esp-ppq's graph run with quantisation switched off) fall outside their quantised range most often:
-operator, bits, the range, the float extremes and the share of values clipped. Calibration: ``--calib-count``
+operator, bits, the range, the float extremes and the share of values clipped; and how many faces have two
+logits at the top of the logits' range, where clipping could change the class. Calibration: ``--calib-count``
 Training faces; both draws use seed 0.
 """
 
@@ -122,6 +123,9 @@ def main() -> None:
                 f"agreement {np.mean(predicted == reference):.1%}, accuracy {accuracy:.2%} "
                 f"({(accuracy - float_accuracy) * 100:+.2f} pp)"
             )
+            # A clipped output layer changes the top-1 class only where two logits both reach the range's end.
+            tied = int(np.sum((export.logits >= export.logits.max() - 1e-6).sum(axis=1) >= 2))
+            print(f"faces with two logits at the largest simulated logit (the range's end when clipped): {tied}")
             print("operator | bits | quantised range | float min … max | clipped")
             for row in clipping(export, check)[: args.top]:
                 print(
