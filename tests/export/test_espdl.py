@@ -56,7 +56,7 @@ def test_espdl_export_of_lightcnn_reports_flash_and_simulated_agreement(tmp_path
     assert row["bytes"] < 0.5 * result.rows[0]["bytes"], "int8 weights should be well under the fp32 weights"
     assert row["top1_agreement"] >= 0.75 and np.isfinite(row["max_abs_diff"])
     assert row["float_operators"] == [] and "no RAM figure" in row["note"]
-    assert row["int16_operators"] == 0 and "int16" not in row["note"]
+    assert row["int16_operators"] == 0 and "int16" not in row["note"] + row["artefact"]
     assert sorted(path.name for path in (tmp_path / "espdl").iterdir()) == ["export.json", espdl.name]
 
 
@@ -99,4 +99,5 @@ def test_espdl_keeps_the_shipped_hcmtmm_mamba_scan_on_real_faces(tmp_path, fer20
     row = result.rows[-1]
     print("hcmtmm ESP-DL:", {key: row[key] for key in ("bytes", "top1_agreement", "note")})
     assert row["int16_operators"] > 40 and row["float_operators"] == []
+    assert row["artefact"] == "ESP-DL int8, Mamba scan int16 (esp32s3, esp-ppq simulation)"
     assert row["top1_agreement"] >= 0.9  # 94.5 % here; 87.5 % with an all-int8 scan, 38 % with KL ranges

@@ -298,7 +298,8 @@ def _export_espdl(
 
     export = export_espdl(model, inputs.calibration, scratch / f"model_{target}.espdl", target, check)
     result.files["espdl"] = export.path
-    row = _row(f"ESP-DL int8 ({target}, esp-ppq simulation)", export.path, export.logits, reference, inputs)
+    precision = "int8, Mamba scan int16" if export.int16_operators else "int8"
+    row = _row(f"ESP-DL {precision} ({target}, esp-ppq simulation)", export.path, export.logits, reference, inputs)
     row.update(
         {
             "flash_bytes": export.flash_bytes,
@@ -306,7 +307,7 @@ def _export_espdl(
             "int16_operators": export.int16_operators,
         }
     )
-    row["note"] = "esp-ppq reports no RAM figure; top-1 agreement is from its PC simulation of the int8 graph"
+    row["note"] = "esp-ppq reports no RAM figure; top-1 agreement is from its PC simulation of the quantised graph"
     if export.int16_operators:
         row["note"] += f"; {export.int16_operators} Mamba scan operators run in int16"
     if export.float_operators:
