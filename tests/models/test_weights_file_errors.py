@@ -1,10 +1,14 @@
 """Weights files that are not what load_weights expects: one-line ModelErrors naming the file and the fix."""
 
+import struct
+import zipfile
+
 import pytest
 import torch
 
 from edgefer.errors import ModelError
-from edgefer.models import load_weights
+from edgefer.models import create_model, load_weights, save_weights
+from edgefer.models.weights import sha256_of
 from edgefer.weights import WEIGHTS_DIR
 
 
@@ -72,3 +76,34 @@ def test_non_finite_weights_are_refused_at_load_for_every_command(payload, tmp_p
         copy["state_dict"][name] = torch.full_like(copy["state_dict"][name], float("inf"))
 
     assert "NaN or infinite" in _error(_broken(payload, tmp_path, poison))
+
+
+def _flip_a_tensor_byte(path):
+    """Flip one byte in the middle of the largest tensor stored in a weight file's zip archive, as a damaged disk
+    or download would, leaving the archive itself readable."""
+    with zipfile.ZipFile(path) as archive:
+        entry = max(archive.infolist(), key=lambda info: info.file_size)
+    raw = bytearray(path.read_bytes())
+    name_length, extra_length = struct.unpack("<HH", raw[entry.header_offset + 26 : entry.header_offset + 30])
+    raw[entry.header_offset + 30 + name_length + extra_length + entry.file_size // 2] ^= 0xFF
+    path.write_bytes(bytes(raw))
+
+
+def test_a_weight_file_damaged_after_it_was_written_is_refused(tmp_path):
+    path = save_weights(tmp_path / "lightcnn.pt", create_model("lightcnn"))
+    assert load_weights(path).model_name == "lightcnn"
+    _flip_a_tensor_byte(path)
+    assert torch.load(path, map_location="cpu", weights_only=True)["state_dict"]  # torch alone does not notice
+    message = _error(path)
+    assert "is damaged" in message and "re-run the `edgefer train` command" in message
+
+
+def test_a_shipped_file_given_by_path_is_checked_against_its_recipe(tmp_path, monkeypatch):
+    shipped = WEIGHTS_DIR / "lightcnn.pt"
+    (tmp_path / "lightcnn.pt").write_bytes(shipped.read_bytes())
+    (tmp_path / "lightcnn.yaml").write_text(f"sha256: '{sha256_of(shipped)}'\n", encoding="utf-8")
+    monkeypatch.setattr("edgefer.weights.WEIGHTS_DIR", tmp_path.resolve())
+    assert load_weights(tmp_path / "lightcnn.pt").model_name == "lightcnn"
+    (tmp_path / "lightcnn.yaml").write_text(f"sha256: '{'0' * 64}'\n", encoding="utf-8")
+    with pytest.raises(ModelError, match="does not match its recorded sha256"):
+        load_weights(tmp_path / "lightcnn.pt")

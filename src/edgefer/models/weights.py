@@ -25,6 +25,17 @@ def sha256_of(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def state_sha256(state_dict: dict[str, torch.Tensor]) -> str:
+    """A digest of every tensor's name, type, shape and bytes. Stored in a weight file when it is written and
+    checked when it is read, so that a damaged file is refused instead of silently answering differently
+    (``torch.load`` does not check the CRCs of its zip archive)."""
+    digest = hashlib.sha256()
+    for name, tensor in state_dict.items():
+        digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        digest.update(tensor.detach().cpu().contiguous().flatten().view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
 def model_classes(model: nn.Module) -> tuple[str, ...]:
     """The class names of a model's outputs: stored with its weights, else the canonical order."""
     return tuple(getattr(model, "classes", EMOTIONS_WITH_CONTEMPT[: model.num_classes]))
@@ -36,6 +47,7 @@ def save_weights(
     """Write a model made by ``create_model`` to ``path`` (written to a temporary file, then renamed)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    state_dict = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     payload = {
         "format": FORMAT,
         "model": model.model_name,
@@ -43,7 +55,8 @@ def save_weights(
         "preprocess": model.preprocess.to_dict(),
         "classes": list(classes),
         "meta": dict(meta or {}),
-        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "state_dict": state_dict,
+        "state_sha256": state_sha256(state_dict),
     }
     tmp = path.with_name(path.name + ".tmp")
     torch.save(payload, tmp)
@@ -52,12 +65,15 @@ def save_weights(
 
 
 def read_weights_file(path: str | Path, expected_sha256: str | None = None) -> dict[str, Any]:
-    """The raw payload of a weight file, after checking that it exists, is ours and (optionally) its hash."""
+    """The raw payload of a weight file, after checking that it exists, is ours and not damaged: against
+    ``expected_sha256`` (for a shipped file given by path, its recipe's), and against the digest of its tensors
+    stored when it was written (files written before edgefer stored one have none)."""
     path = Path(path)
     if not path.is_file():
         raise ModelError(
             f"weights file {str(path)!r} does not exist; give the path of a .pt file written by `edgefer train`"
         )
+    expected_sha256 = expected_sha256 or _shipped_sha256(path)
     if expected_sha256 is not None and sha256_of(path) != expected_sha256:
         raise ModelError(
             f"weights file {str(path)!r} does not match its recorded sha256; the file is corrupt "
@@ -80,7 +96,22 @@ def read_weights_file(path: str | Path, expected_sha256: str | None = None) -> d
         raise ModelError(
             f"{str(path)!r} is not a complete edgefer weights file ({problem}); use a .pt written by `edgefer train`"
         )
+    stored = payload.get("state_sha256")
+    if stored is not None and stored != state_sha256(payload["state_dict"]):
+        raise ModelError(
+            f"weights file {str(path)!r} is damaged: its tensors no longer match the checksum written with them; "
+            "use another copy of the file or re-run the `edgefer train` command that wrote it"
+        )
     return payload
+
+
+def _shipped_sha256(path: Path) -> str | None:
+    """The recorded sha256 when ``path`` is one of the weight files shipped inside the package, else None."""
+    from edgefer.weights import WEIGHTS_DIR, shipped_models, shipped_weights
+
+    if path.suffix != ".pt" or path.resolve().parent != WEIGHTS_DIR or path.stem not in shipped_models():
+        return None
+    return shipped_weights(path.stem).sha256
 
 
 # What every weights file holds, and the type of each entry (``save_weights`` writes them all).
