@@ -106,6 +106,8 @@ def test_val_drops_classes_the_model_lacks_and_says_so(weights, tmp_path, capsys
         ("unknown_split", "unknown split 'Validation'"),
         ("missing_data", "fer2013"),
         ("bad_fold", "fold 12 is out of range"),
+        ("fold_of_a_whole_split", "--fold, --split-seed choose part of a split protocol, but --split PrivateTest"),
+        ("fold_without_k_folds", "--fold applies to the k-fold protocols"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(weights, fer_like, tmp_path, capsys, case, message):
@@ -119,6 +121,10 @@ def test_bad_input_is_one_line_and_exit_2(weights, fer_like, tmp_path, capsys, c
         args["--split"] = "Validation"
     elif case == "missing_data":
         args["--data"] = f"fer2013={tmp_path / 'absent'}"
+    elif case == "fold_of_a_whole_split":
+        args.update({"--fold": "3", "--split-seed": "1"})
+    elif case == "fold_without_k_folds":
+        args.update({"--protocol": "stratified_60_20_20", "--fold": "3", "--split": "test"})
     else:
         args.update({"--protocol": "kfold", "--fold": "12", "--n-folds": "3", "--split": "test"})
     argv = ["val", "--out", str(tmp_path / "out")] + [item for pair in args.items() for item in pair]

@@ -36,12 +36,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="an official split of the data set (e.g. PrivateTest), train/val/test of --protocol, or all "
         "(every image, for a model trained on another data set) (default: test)",
     )
-    parser.add_argument("--protocol", default="official", help="split protocol for train/val/test (default: official)")
-    parser.add_argument("--fold", type=int, default=0, help="fold of a k-fold protocol (default: 0)")
+    parser.add_argument("--protocol", help="split protocol for train/val/test (default: official)")
+    parser.add_argument("--fold", type=int, help="fold of a k-fold protocol (default: 0)")
     parser.add_argument(
         "--n-folds", type=int, help="folds of a k-fold protocol (default: 10; loso has one per subject)"
     )
-    parser.add_argument("--split-seed", type=int, default=0, help="seed of the split itself (default: 0)")
+    parser.add_argument("--split-seed", type=int, help="seed of the split itself (default: 0)")
     parser.add_argument("--tta", choices=TTA_MODES, default="none", help="test-time augmentation (default: none)")
     parser.add_argument("--batch-size", type=int, default=256, help="images per forward pass (default: 256)")
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda or cuda:N")
@@ -71,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.batch_size < 1:
         raise ConfigError(f"--batch-size must be at least 1, got {args.batch_size}")
+    _check_split_options(args)
     name, root = parse_data_spec(args.data)
     out_dir = args.out or _default_out(args, name)
     claim_output_folder(out_dir, REPORT_FILES, args.force)
@@ -112,6 +113,36 @@ def run(args: argparse.Namespace) -> int:
     print(format_table(report))
     print(f"wrote {paths['json']} and {paths['confusion_matrix']}")
     return 0
+
+
+def _check_split_options(args: argparse.Namespace) -> None:
+    """Refuse protocol options that the chosen split would ignore (a silently ignored --fold evaluates another
+    set of images than the one asked for), then fill in their defaults."""
+    from edgefer.data.splits import FOLD_PROTOCOLS
+    from edgefer.errors import ConfigError
+
+    options = {
+        "--protocol": args.protocol,
+        "--fold": args.fold,
+        "--n-folds": args.n_folds,
+        "--split-seed": args.split_seed,
+    }
+    if args.split not in PROTOCOL_SPLITS:
+        given = [option for option, value in options.items() if value is not None]
+        if given:
+            raise ConfigError(
+                f"{', '.join(given)} choose part of a split protocol, but --split {args.split} is a whole split "
+                f"that they do not change; drop {', '.join(given)}, or use --split {'/'.join(PROTOCOL_SPLITS)}"
+            )
+    args.protocol = args.protocol or "official"
+    for option in ("--fold", "--n-folds"):
+        if options[option] is not None and args.protocol not in FOLD_PROTOCOLS:
+            raise ConfigError(
+                f"{option} applies to the k-fold protocols ({', '.join(FOLD_PROTOCOLS)}), not {args.protocol}; "
+                f"drop {option} or choose one of them with --protocol"
+            )
+    args.fold = args.fold or 0
+    args.split_seed = args.split_seed or 0
 
 
 def _split_options(args: argparse.Namespace) -> dict:
