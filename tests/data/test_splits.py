@@ -51,8 +51,10 @@ def test_official_rafdb_carves_stratified_val_from_train_by_seed():
 
 
 def test_official_without_split_names_the_alternatives():
-    with pytest.raises(DatasetError, match="use stratified_60_20_20, kfold"):
+    with pytest.raises(DatasetError, match="168 of 168 images have none; use stratified_60_20_20, kfold"):
         split_samples(make_samples(), "official")
+    with pytest.raises(DatasetError, match="found holdout; use"):
+        split_samples(make_samples(subjects=1, split="holdout"), "official")
 
 
 def test_stratified_60_20_20_proportions_and_seed():

@@ -121,11 +121,13 @@ def _by_label(samples: Sequence[Sample]) -> dict[int, list[int]]:
 
 def _official(samples: list[Sample], seed: int, val_fraction: float) -> dict[str, list[Sample]]:
     parts: dict[str, list[Sample]] = {"train": [], "val": [], "test": []}
-    unknown = sorted({str(s.split) for s in samples if (s.split or "").lower() not in OFFICIAL_ROLES})
-    if unknown:
+    without = sum(1 for s in samples if not s.split)
+    unknown = sorted({s.split for s in samples if s.split and s.split.lower() not in OFFICIAL_ROLES})
+    if without or unknown:
+        found = f"{without} of {len(samples)} images have none" if without else f"found {', '.join(unknown[:5])}"
         raise DatasetError(
-            f"the official protocol needs an official split on every sample, found {', '.join(unknown[:5])}; "
-            "this data set has none, so use stratified_60_20_20, kfold, subject_kfold or loso"
+            f"the official protocol needs an official split on every image, {found}; "
+            "use stratified_60_20_20, kfold, subject_kfold or loso"
         )
     for sample in samples:
         parts[OFFICIAL_ROLES[sample.split.lower()]].append(sample)  # type: ignore[union-attr]
