@@ -55,6 +55,7 @@ def test_report_tables_mean_and_std_and_draws_the_chart(tmp_path, capsys):
         (["--run", "A:b={done}", "--out", "{done}"], "is a folder; give a file path"),
         (["--run", "A:b={done}", "--out", "{done}/summary.json/x.png"], "cannot create the folder"),
         (["--run", "A:b={done}", "--out", "{done}/summary.json"], "exists; pass --force to replace it"),
+        (["--run", "A:b={done}", "--out", "{done}/chart.txt"], "give a file name ending in .png"),
         (["--run", "A:b={done}", "--force"], "add --out FILE.png or drop --force"),
         (["--run", "A:b={done}", "--title", "t"], "add --out"),
     ],
