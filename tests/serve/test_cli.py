@@ -18,6 +18,7 @@ from edgefer.cli.main import main
         (["--max-body-mb", "0"], "--max-body-mb must be positive"),
         (["--token", "short"], "shorter than 8 characters"),
         (["--thing-id", "a/b"], "thing id 'a/b' is not allowed"),
+        (["--public-url", "notaurl"], "is not an absolute http(s) URL"),
     ],
 )
 def test_bad_options_exit_2(argv: list[str], message: str, capsys) -> None:

@@ -6,6 +6,7 @@ import re
 import socket
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from edgefer.errors import ConfigError
 
@@ -48,5 +49,12 @@ class ServeConfig:
         for name in ("max_body_bytes", "max_pixels", "max_pending", "event_queue", "mqtt_queue"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name.replace('_', '-')} must be at least 1, not {getattr(self, name)}")
-        if self.public_url is not None and not self.public_url.endswith("/"):
-            self.public_url += "/"
+        if self.public_url is not None:
+            parts = urlsplit(self.public_url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ConfigError(
+                    f"public URL {self.public_url!r} is not an absolute http(s) URL; give the base URL other devices "
+                    "use, e.g. http://192.168.1.20:8000/"
+                )
+            if not self.public_url.endswith("/"):
+                self.public_url += "/"
