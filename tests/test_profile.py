@@ -192,6 +192,8 @@ def test_cli_rejects_bad_options(capsys):
     assert "--img-size applies to one model" in capsys.readouterr().err
     assert main(["bench", "--model", "x", "--runs", "0"]) == 2
     assert "--runs must be a positive integer" in capsys.readouterr().err
+    assert main(["bench", "--model", "lightcnn", "--filter", "x*"]) == 2
+    assert "--filter picks models for --all or --list" in capsys.readouterr().err
 
 
 def test_profile_models_uses_the_best_peak_of_the_whole_run(tiny_name, monkeypatch):

@@ -21,7 +21,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     which.add_argument("--list", action="store_true", help="list registered models with parameters and input size")
     parser.add_argument(
         "--filter",
-        default="*",
         metavar="PATTERN",
         help="with --all/--list: shell-style pattern of model names (default: all)",
     )
@@ -43,6 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _check(args: argparse.Namespace) -> None:
     if args.img_size is not None and not args.model:
         raise ConfigError("--img-size applies to one model; use it with --model NAME (--all uses default sizes)")
+    if args.filter is not None and args.model:
+        raise ConfigError("--filter picks models for --all or --list; drop it, --model already names the model")
+    args.filter = args.filter or "*"
     for option in ("img_size", "threads", "runs"):
         value = getattr(args, option)
         if value is not None and value < 1:
