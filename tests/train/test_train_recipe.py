@@ -31,6 +31,13 @@ def test_integer_is_accepted_where_a_float_is_expected():
         (["train.schedule=linear"], "train.schedule 'linear' is not one of"),
         (["data.protocol=random"], "data.protocol 'random' is not one of"),
         (["train.lr=0"], "train.lr must be positive"),
+        (["train.weight_decay=-1"], r"train\.weight_decay must be 0 \(off\) or positive, got -1\.0"),
+        (["train.optimizer=sgd", "train.momentum=-1"], r"train\.momentum \(SGD\) must be in \[0, 1\), got -1\.0"),
+        (["train.schedule=step", "train.gamma=-1"], r"train\.gamma is the factor the lr is multiplied by .* got -1\.0"),
+        (["train.gamma=0"], "train.gamma is the factor"),
+        (["train=5"], r"section 'train' must be a mapping of its keys, got 5; .* --set train\.epochs=VALUE$"),
+        (["name="], r"name '' is not a folder name, .*; give a name without '/', e\.g\. --set name="),
+        (["name=a/b"], "name 'a/b' is not a folder name"),
         (["trainer.lr=0.1"], "unknown recipe key 'trainer'"),
         (["train.lr"], "not of the form key=value"),
         (["data.classes=happy"], "'data.classes' must be a list"),
@@ -46,6 +53,13 @@ def test_integer_is_accepted_where_a_float_is_expected():
 def test_bad_recipe_values_raise_config_error(overrides, message):
     with pytest.raises((ConfigError, ModelError), match=message):
         recipe_from_dict({}, overrides)
+
+
+def test_a_section_written_as_a_list_names_the_section_and_how_to_write_it(tmp_path):
+    path = tmp_path / "recipe.yaml"
+    path.write_text("train: [1, 2]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"^recipe section 'train' must be .*, got \[1, 2\]; write it as `train: \{"):
+        load_recipe(path)
 
 
 def test_dumped_recipe_loads_back_equal(tmp_path):

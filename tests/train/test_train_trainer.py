@@ -68,7 +68,7 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(make_recipe, arrays, 
     again.resume()
     with torch.no_grad():
         next(again.model.parameters()).fill_(float("nan"))
-    with pytest.raises(TrainingError, match=r"loss became nan at epoch 4.*last good checkpoint"):
+    with pytest.raises(TrainingError, match=r"loss became nan at epoch 4.*last good epoch is kept.*new --set name=NEW"):
         again.fit(train, val)
     kept = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
     assert kept["epoch"] == 3 and all(torch.equal(kept["model"][k], good[k]) for k in good)

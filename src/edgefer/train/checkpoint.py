@@ -42,7 +42,8 @@ def load_checkpoint(
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types for a bad file
         raise ModelError(
-            f"cannot read checkpoint {str(path)!r} ({type(error).__name__}); delete it and train without --resume"
+            f"cannot read checkpoint {str(path)!r} ({type(error).__name__}); delete it and run the same command "
+            "with --resume: its fold (or single-split run) then restarts from epoch 1, finished folds are kept"
         ) from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise ModelError(

@@ -188,7 +188,7 @@ def _check_type(value: Any, hint: Any, key: str) -> Any:
 
 def _build(cls: type, data: Any, prefix: str) -> Any:
     if not isinstance(data, dict):
-        raise ConfigError(f"recipe section {prefix or '<top>'!r} must be a mapping, got {data!r}")
+        raise ConfigError(_not_a_mapping(cls, data, prefix.rstrip(".")))
     hints = typing.get_type_hints(cls)
     names = [f.name for f in dataclasses.fields(cls)]
     unknown = sorted(set(data) - set(names))
@@ -202,6 +202,16 @@ def _build(cls: type, data: Any, prefix: str) -> Any:
         else:
             values[name] = _check_type(value, hint, prefix + name)
     return cls(**values)
+
+
+def _not_a_mapping(cls: type, data: Any, section: str) -> str:
+    if not section:
+        return f"a recipe must be a mapping of sections, got {data!r}; write it as `name: ...`, `model: {{...}}`, ..."
+    key = dataclasses.fields(cls)[0].name
+    return (
+        f"recipe section {section!r} must be a mapping of its keys, got {data!r}; write it as "
+        f"`{section}: {{{key}: ..., ...}}`, or set one key with --set {section}.{key}=VALUE"
+    )
 
 
 def _validate(recipe: Recipe) -> None:
@@ -230,6 +240,19 @@ def _validate(recipe: Recipe) -> None:
     ):
         need(value >= 1, f"{key} must be at least 1, got {value}")
     need(recipe.train.lr > 0, f"train.lr must be positive, got {recipe.train.lr}")
+    need(
+        recipe.train.weight_decay >= 0,
+        f"train.weight_decay must be 0 (off) or positive, got {recipe.train.weight_decay}",
+    )
+    need(
+        0 <= recipe.train.momentum < 1,
+        f"train.momentum (SGD) must be in [0, 1), got {recipe.train.momentum}; e.g. 0.9, or 0 for none",
+    )
+    need(
+        recipe.train.gamma > 0,
+        f"train.gamma is the factor the lr is multiplied by every train.step_size epochs (step schedule) and must "
+        f"be positive, got {recipe.train.gamma}; e.g. 0.1",
+    )
     need(recipe.train.threads >= 0, f"train.threads must be 0 (default) or more, got {recipe.train.threads}")
     need(0 <= recipe.train.label_smoothing < 1, "train.label_smoothing must be in [0, 1)")
     need(recipe.distill.temperature > 0, "distill.temperature must be positive")
@@ -248,7 +271,11 @@ def _validate(recipe: Recipe) -> None:
     need(recipe.augment.rotation >= 0, "augment.rotation must be 0 (off) or a positive number of degrees")
     need(recipe.model.img_size is None or recipe.model.img_size >= 8, "model.img_size must be at least 8")
     need(recipe.data.fold is None or recipe.data.fold >= 0, "data.fold must be null (all folds) or ≥ 0")
-    need("/" not in recipe.name and recipe.name not in ("", ".", ".."), f"name {recipe.name!r} is not a folder name")
+    need(
+        "/" not in recipe.name and recipe.name not in ("", ".", ".."),
+        f"name {recipe.name!r} is not a folder name, and the run is written to output_dir/name; "
+        "give a name without '/', e.g. --set name=lightcnn_fer2013",
+    )
     _check_model_name(recipe.model.name)
 
 

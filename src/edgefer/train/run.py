@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -44,7 +46,7 @@ from edgefer.train.trainer import ArraySplit, Trainer
 
 CHECKPOINT = "checkpoint.pt"  # the trainer's state after each epoch: a fold that has one has started
 RECIPE_FILE = "recipe.yaml"  # the resolved recipe, written into a run's folder before anything else
-FINISHED_REPORT = Path("test") / "report.json"  # a fold that has its test report has finished
+RESULT_FILE = "result.json"  # a fold's result, written last: a fold that has a readable one has finished
 
 
 def git_commit() -> str | None:
@@ -207,9 +209,9 @@ def train_fold(
     ``figures=False`` skips the PNGs (curves, confusion matrix; ~1 s each here), e.g. for many LOSO folds."""
     classes = tuple(classes or resolve_classes(recipe, parts["train"]))
     parts = {name: keep_classes(samples, classes) for name, samples in parts.items()}
-    report_path = out_dir / FINISHED_REPORT
-    if resume and report_path.is_file():  # this fold finished before the interruption
-        return json.loads((out_dir / "result.json").read_text(encoding="utf-8"))
+    finished = _finished_result(out_dir) if resume else None
+    if finished is not None:
+        return finished
     checkpoint = out_dir / CHECKPOINT  # a new run over an earlier one was refused by check_run_folder
     hashes = {name: manifest_hash(samples) for name, samples in parts.items()}
     size = model_image_size(recipe)
@@ -257,9 +259,19 @@ def train_fold(
         best = load_weights(out_dir / "best.pt")
         save_weights(out_dir / "best.pt", best, tuple(payload["classes"]), {**payload["meta"], "metrics": result})
     if context.is_main:
-        (out_dir / "result.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        (out_dir / RESULT_FILE).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     barrier(context)
     return result
+
+
+def _finished_result(out_dir: Path) -> dict[str, Any] | None:
+    """The result of a fold that finished, or None. A fold interrupted before its result was written whole (e.g.
+    between its test report and its result) is not finished: resuming it redoes from its last checkpoint only what
+    is missing (the test, when every epoch was trained)."""
+    try:
+        return json.loads((out_dir / RESULT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def summarize(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -332,6 +344,26 @@ def check_run_folder(run_dir: Path, fold_dirs: Sequence[Path], resume: bool, rec
         )
 
 
+@contextmanager
+def _recipe_written(recipe: Recipe, fold_dirs: Sequence[Path], resume: bool, context: DistContext) -> Iterator[None]:
+    """Write the run's ``recipe.yaml`` for the block. A new run that fails or is stopped in it before any fold's first
+    checkpoint takes back what it wrote: nothing was trained, and a recipe left behind would have the retry refused
+    (a new run as one to --resume, --resume with the fixed recipe as another recipe)."""
+    run_dir = recipe.run_dir
+    created = not run_dir.exists()
+    if context.is_main:
+        dump_recipe(recipe, run_dir / RECIPE_FILE)
+    try:
+        yield
+    except BaseException:
+        if context.is_main and not resume and not any((out_dir / CHECKPOINT).exists() for out_dir in fold_dirs):
+            if created:
+                shutil.rmtree(run_dir, ignore_errors=True)
+            else:
+                (run_dir / RECIPE_FILE).unlink(missing_ok=True)
+        raise
+
+
 def run_recipe(
     recipe: Recipe,
     resume: bool = False,
@@ -362,26 +394,24 @@ def run_recipe(
     run_dir = recipe.run_dir
     fold_dirs = {fold: run_dir / fold_folder(fold) if count > 1 else run_dir for fold in folds}
     check_run_folder(run_dir, list(fold_dirs.values()), resume, recipe)  # before anything is written into it
-    if context.is_main:
-        dump_recipe(recipe, run_dir / RECIPE_FILE)
     results = []
-    for fold in folds:
-        parts = split_samples(samples, recipe.data.protocol, recipe.data.seed, fold, n_folds)
-        if listed is not None:
-            parts = restrict_training(parts, listed, recipe.data.train_manifest)
-        out_dir = fold_dirs[fold]
-        results.append(
-            train_fold(
-                fold_recipe(recipe, fold_ids[fold]),
-                parts,
-                out_dir,
-                resume,
-                context,
-                fold_ids[fold],
-                show_progress=show_progress,
-                figures=figures,
+    with _recipe_written(recipe, list(fold_dirs.values()), resume, context):
+        for fold in folds:
+            parts = split_samples(samples, recipe.data.protocol, recipe.data.seed, fold, n_folds)
+            if listed is not None:
+                parts = restrict_training(parts, listed, recipe.data.train_manifest)
+            results.append(
+                train_fold(
+                    fold_recipe(recipe, fold_ids[fold]),
+                    parts,
+                    fold_dirs[fold],
+                    resume,
+                    context,
+                    fold_ids[fold],
+                    show_progress=show_progress,
+                    figures=figures,
+                )
             )
-        )
     if count > 1 and recipe.data.fold is not None:  # one fold of a k-fold run: summarise it with the others
         results = _with_earlier_folds(run_dir, count, results)
     summary = summarize(results)
@@ -396,7 +426,7 @@ def _with_earlier_folds(run_dir: Path, count: int, results: list[dict[str, Any]]
     one fold (``data.fold``) does not shrink the run's summary to that fold."""
     by_fold = {result["fold"]: result for result in results}
     for fold in range(count):
-        path = run_dir / fold_folder(fold) / "result.json"
+        path = run_dir / fold_folder(fold) / RESULT_FILE
         if fold not in by_fold and path.is_file():
             try:
                 by_fold[fold] = json.loads(path.read_text(encoding="utf-8"))

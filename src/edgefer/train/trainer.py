@@ -258,13 +258,14 @@ class Trainer:
                     )
                 if not torch.isfinite(loss):
                     kept = (
-                        f"the last good checkpoint ({self.checkpoint_path}) is kept: lower train.lr and "
-                        "continue with --resume"
+                        f"the last good epoch is kept ({self.checkpoint_path}, last.pt)"
                         if self.checkpoint_path.exists()
-                        else "no epoch had completed, so no checkpoint was written: lower train.lr and retry"
+                        else "no epoch had completed"
                     )
                     raise TrainingError(
-                        f"loss became {loss.item()} at epoch {epoch + 1}, images {start}–{start + len(index)}; {kept}"
+                        f"loss became {loss.item()} at epoch {epoch + 1}, images {start}–{start + len(index)}; "
+                        f"{kept}; lower train.lr and train again (--resume keeps the recipe, so a kept run folder "
+                        "needs a new --set name=NEW)"
                     )
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
