@@ -53,6 +53,23 @@ def test_audit_finds_each_planted_problem(flawed_fer):
     assert unreadable["path"].endswith("PrivateTest_10.png") and "cannot decode" in unreadable["reason"]
 
 
+def test_unreadable_reasons_are_stable_text(flawed_fer):
+    (flawed_fer / "test" / "sad" / "PrivateTest_12.png").write_text("not an image")
+    report = audit_samples(read_dataset("fer2013", flawed_fer)).to_json()
+    reasons = {item["path"].rsplit("/", 1)[1]: item["reason"] for item in report["unreadable_files"]}
+    assert reasons["PrivateTest_12.png"].endswith(": cannot decode (not an image file OpenCV or Pillow can read)")
+    assert not any("0x" in reason or "BytesIO" in reason for reason in reasons.values())
+
+
+def test_cli_shows_a_data_warning_as_one_line(jaffe_dir, capsys):
+    write_image(jaffe_dir / "holiday.tiff")
+    assert main(["data", "audit", str(jaffe_dir), "--dataset", "jaffe"]) == 0
+    err = capsys.readouterr().err
+    (line,) = [line for line in err.splitlines() if "warning" in line.lower()]
+    assert line.startswith("edgefer data: warning: jaffe: skipped 1 file(s)") and line.endswith("holiday.tiff")
+    assert "DataWarning" not in err and "readers" not in err
+
+
 def test_clean_list_drops_leaks_conflicts_and_unreadable_keeping_test_copies(flawed_fer):
     report = audit_samples(read_dataset("fer2013", flawed_fer))
     kept = {s.path.rsplit("/", 1)[1] for s in clean_samples(report)}

@@ -204,5 +204,16 @@ def test_detect_and_parse_data_spec(fer_folder, fer_csv, ckplus_release, rafdb_d
         detect_dataset(kdef_dir.parent / "empty", naming="name it with --dataset NAME")
 
 
+def test_an_empty_data_set_path_is_refused_not_taken_as_the_working_folder(fer_folder, monkeypatch):
+    monkeypatch.chdir(fer_folder)  # a data set that "" would otherwise be read as
+    for spec in ("fer2013=", "fer2013= ", ""):
+        with pytest.raises(DatasetError, match=r"names no path; give it as NAME=PATH, e\.g\. fer2013="):
+            parse_data_spec(spec)
+    with pytest.raises(DatasetError, match=r"the data set path is empty; give the data set's folder or file"):
+        read_dataset("fer2013", "")
+    with pytest.raises(DatasetError, match=r"the data set path is empty"):
+        detect_dataset("")
+
+
 def test_label_index_matches_canonical_order():
     assert label_index("contemptuous") == 7

@@ -23,11 +23,19 @@ def moving_face_frames(sample_bgr: np.ndarray, count: int, step: int = 6) -> lis
     return frames
 
 
-def write_video(path: Path, frames: list[np.ndarray], fps: float = 25.0) -> Path:
+def write_video(path: Path, frames: list[np.ndarray], fps: float = 25.0, fourcc: str = "mp4v") -> Path:
     height, width = frames[0].shape[:2]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, (width, height))
     assert writer.isOpened()
     for frame in frames:
         writer.write(frame)
     writer.release()
     return path
+
+
+def cut_video(path: Path, target: Path, keep: str) -> Path:
+    """A damaged copy of ``path``: only its first or its second half of bytes (``keep`` = "head" or "tail")."""
+    data = path.read_bytes()
+    half = len(data) // 2
+    target.write_bytes(data[:half] if keep == "head" else data[half:])
+    return target

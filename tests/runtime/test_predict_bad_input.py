@@ -1,10 +1,12 @@
 """`edgefer predict` on bad options, outputs and models: one-line errors, exit 2, no lost or wrong results."""
 
 import json
+import warnings
 
 import cv2
 import pytest
 import torch
+from runtime_media import cut_video, moving_face_frames, write_video
 
 from edgefer.cli.main import main
 from edgefer.errors import ModelError
@@ -44,6 +46,44 @@ def test_an_unusable_save_path_is_one_line(capsys, weights_path, tmp_path, targe
     code, out, err = _predict(capsys, "--model", str(weights_path), "--backend", "torch", "--save", str(target))
     _one_line_error(code, err, message)
     assert out == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([""], "the source is empty; give an image, a folder ('.' for the current one)"),
+        (["--save", ""], "--save is empty; give the folder to write into"),
+        (["--model", ""], "--model is empty; give a shipped model name"),
+    ],
+)
+def test_empty_arguments_are_refused_not_taken_as_the_working_folder(
+    capsys, weights_path, sample_bgr, tmp_path, monkeypatch, args, message
+):
+    cv2.imwrite(str(tmp_path / "a.png"), sample_bgr)
+    monkeypatch.chdir(tmp_path)  # where "" would otherwise be read from (and, for --save, written to)
+    model = [] if "--model" in args else ["--model", str(weights_path)]
+    code, out, err = _predict(capsys, *args, *model, "--backend", "torch")
+    _one_line_error(code, err, message)
+    assert out == "" and sorted(path.name for path in tmp_path.iterdir()) == ["a.png"]
+
+
+def test_a_run_folder_as_model_names_the_weights_inside_it(capsys, weights_path, tmp_path):
+    code, _, err = _predict(capsys, "--model", str(weights_path.parent))
+    _one_line_error(code, err, "is a folder; give the weights file inside a run folder", f"e.g. {weights_path}")
+    code, _, err = _predict(capsys, "--model", str(tmp_path))
+    _one_line_error(code, err, "is a folder;", f"e.g. {tmp_path / 'best.pt'}")
+
+
+def test_a_truncated_video_gives_its_frames_and_a_one_line_warning(capsys, weights_path, sample_bgr, tmp_path):
+    whole = write_video(tmp_path / "whole.avi", moving_face_frames(sample_bgr, 20), fourcc="MJPG")
+    cut = cut_video(whole, tmp_path / "cut.avi", "head")
+    showwarning = warnings.showwarning
+    code, out, err = _predict(capsys, str(cut), "--model", str(weights_path), "--backend", "torch")
+    assert code == 0 and len(out.splitlines()) == 10
+    (line,) = [line for line in err.splitlines() if "warning" in line.lower()]
+    assert f"edgefer predict: warning: {cut}: decoding stopped after 10 of its 20 frames" in line
+    assert "SourceWarning" not in err and "sources.py" not in err
+    assert warnings.showwarning is showwarning  # library use after the CLI keeps Python's warnings
 
 
 def test_force_without_save_is_refused(capsys, weights_path):

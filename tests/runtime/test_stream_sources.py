@@ -1,9 +1,12 @@
+import warnings
+
 import cv2
 import numpy as np
 import pytest
+from runtime_media import cut_video, moving_face_frames, write_video
 
 from edgefer.errors import ImageError, SourceError
-from edgefer.runtime.sources import open_source
+from edgefer.runtime.sources import SourceWarning, open_source
 
 
 @pytest.fixture
@@ -40,6 +43,32 @@ def test_video_file_frames_in_order_with_timestamps(recognizer, sample_video):
     results = list(recognizer.stream(source))
     assert [r.index for r in results] == list(range(12))
     assert results[-1].timestamp == pytest.approx(11 / 25, abs=0.05)
+
+
+def test_a_video_cut_at_its_head_is_timed_from_zero_onwards(sample_video, tmp_path):
+    """Such a file's container reports negative positions (-0.44 s, -0.40 s, ...); the frame rate times it."""
+    timestamps = [frame.timestamp for frame in open_source(cut_video(sample_video, tmp_path / "c.mp4", "tail"))]
+    assert len(timestamps) > 1 and timestamps[0] == 0.0
+    assert timestamps == sorted(set(timestamps))  # rising, never repeating
+
+
+def test_a_video_that_ends_short_of_its_frame_count_warns(sample_bgr, tmp_path):
+    whole = write_video(tmp_path / "whole.avi", moving_face_frames(sample_bgr, 20), fourcc="MJPG")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SourceWarning)
+        assert len(list(open_source(whole))) == 20
+    cut = cut_video(whole, tmp_path / "cut.avi", "head")
+    with pytest.warns(SourceWarning, match=r"cut\.avi: decoding stopped after 10 of its 20 frames"):
+        frames = list(open_source(cut))
+    assert len(frames) == 10
+
+
+def test_an_empty_source_is_refused_not_taken_as_the_working_folder(tmp_path, monkeypatch):
+    cv2.imwrite(str(tmp_path / "a.png"), np.zeros((8, 8, 3), np.uint8))
+    monkeypatch.chdir(tmp_path)
+    for empty in ("", " "):
+        with pytest.raises(SourceError, match=r"the source is empty; give an image, a folder \('\.' for"):
+            open_source(empty)
 
 
 def test_bad_sources(tmp_path):

@@ -38,6 +38,7 @@ def test_integer_is_accepted_where_a_float_is_expected():
         (["train=5"], r"section 'train' must be a mapping of its keys, got 5; .* --set train\.epochs=VALUE$"),
         (["name="], r"name '' is not a folder name, .*; give a name without '/', e\.g\. --set name="),
         (["name=a/b"], "name 'a/b' is not a folder name"),
+        (["data.root= "], "data.root is empty; give the data set's folder or file"),
         (["trainer.lr=0.1"], "unknown recipe key 'trainer'"),
         (["train.lr"], "not of the form key=value"),
         (["data.classes=happy"], "'data.classes' must be a list"),

@@ -31,7 +31,9 @@ def decode_grey(data: bytes, name: str = "image") -> np.ndarray:
         with Image.open(io.BytesIO(data)) as opened:
             opened.load()
             return np.asarray(opened.convert("L"))
-    except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as error:
+    except UnidentifiedImageError:  # its message holds the address of a BytesIO, which helps nobody
+        raise ImageError(f"{name}: cannot decode (not an image file OpenCV or Pillow can read)") from None
+    except (OSError, ValueError, SyntaxError) as error:
         raise ImageError(f"{name}: cannot decode ({error})") from None
 
 

@@ -69,6 +69,10 @@ def read_weights_file(path: str | Path, expected_sha256: str | None = None) -> d
     ``expected_sha256`` (for a shipped file given by path, its recipe's), and against the digest of its tensors
     stored when it was written (files written before edgefer stored one have none)."""
     path = Path(path)
+    if path.is_dir():
+        inside = sorted(path.glob("*.pt"), key=lambda candidate: candidate.name != "best.pt")
+        example = str(inside[0]) if inside else str(path / "best.pt")
+        raise ModelError(f"{str(path)!r} is a folder; give the weights file inside a run folder, e.g. {example}")
     if not path.is_file():
         raise ModelError(
             f"weights file {str(path)!r} does not exist; give the path of a .pt file written by `edgefer train`"

@@ -13,6 +13,7 @@ import glob as globlib
 import queue
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,10 @@ VIDEO_SUFFIXES: frozenset[str] = frozenset(
 )
 T = TypeVar("T")
 STREAM_PREFIXES: tuple[str, ...] = ("rtsp://", "rtmp://", "http://", "https://", "udp://", "tcp://")
+
+
+class SourceWarning(UserWarning):
+    """A source gave less than it announced (a video that ends well before its stated frame count)."""
 
 
 @dataclass
@@ -112,24 +117,48 @@ def _image_frames(paths: list[Path], max_pixels: int) -> Iterator[Frame]:
             yield Frame(index, 0.0, str(path), None, error)
 
 
-def _capture_frames(capture: cv2.VideoCapture, name: str, live: bool) -> Iterator[Frame]:
+def _capture_frames(
+    capture: cv2.VideoCapture, name: str, live: bool, count: int | None = None, fps: float | None = None
+) -> Iterator[Frame]:
+    """The capture's frames; a video file's ``count`` and ``fps`` (when known) time its frames and tell whether
+    decoding stopped short."""
     start = time.monotonic()
     index = 0
+    timestamp = 0.0
     try:
         while True:
             ok, image = capture.read()
             if not ok:
-                if index == 0:
-                    raise SourceError(
-                        f"{name!r} opened but gave no frame; the file is corrupt or uses a codec "
-                        "this OpenCV cannot decode (convert it to H.264 .mp4)"
-                    )
-                return
-            timestamp = time.monotonic() - start if live else capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+                break
+            if live:
+                timestamp = time.monotonic() - start
+            else:
+                timestamp = _video_timestamp(capture.get(cv2.CAP_PROP_POS_MSEC), index, fps, timestamp)
             yield Frame(index, timestamp, name, image)
             index += 1
     finally:
         capture.release()
+    if index == 0:
+        raise SourceError(
+            f"{name!r} opened but gave no frame; the file is corrupt or uses a codec "
+            "this OpenCV cannot decode (convert it to H.264 .mp4)"
+        )
+    if count is not None and count - index > max(2, count // 20):  # containers' counts can be a frame or two off
+        warnings.warn(
+            f"{name}: decoding stopped after {index} of its {count} frames; the file is truncated or damaged "
+            "(results cover only the frames read)",
+            SourceWarning,
+            stacklevel=2,
+        )
+
+
+def _video_timestamp(position_ms: float, index: int, fps: float | None, last: float) -> float:
+    """Seconds into the video: the container's position, or index / fps where that position is negative or goes
+    back (a file cut at its head reports negative times); never before ``last``."""
+    seconds = position_ms / 1000.0
+    if not seconds >= last:  # NaN included
+        seconds = index / fps if fps else last
+    return max(seconds, last)
 
 
 def _open_capture(target: int | str, name: str, what: str) -> cv2.VideoCapture:
@@ -160,19 +189,26 @@ def _folder_paths(folder: Path) -> list[Path]:
 def _video_source(path: Path, kind: str = "video") -> Source:
     capture = _open_capture(str(path), str(path), kind)
     count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+    total = count if count > 0 else None
     fps = capture.get(cv2.CAP_PROP_FPS)
+    fps = fps if fps > 0 else None
     return Source(
         "video",
         str(path),
-        lambda: _capture_frames(capture, str(path), live=False),
-        total=count if count > 0 else None,
-        fps=fps if fps > 0 else None,
+        lambda: _capture_frames(capture, str(path), live=False, count=total, fps=fps),
+        total=total,
+        fps=fps,
     )
 
 
 def open_source(source: str | int | Path, max_pixels: int = MAX_PIXELS) -> Source:
     """Check a source and make a ``Source`` of it; errors name the source and the fix."""
     text = str(source)
+    if not text.strip():  # Path("") is the working folder: an empty argument must not mean "every image here"
+        raise SourceError(
+            "the source is empty; give an image, a folder ('.' for the current one), a glob, a video, "
+            "a camera index or a stream URL"
+        )
     if isinstance(source, int) or text.isdigit():
         capture = _open_capture(int(text), text, "camera")
         return Source(

@@ -272,6 +272,10 @@ def _validate(recipe: Recipe) -> None:
     need(recipe.model.img_size is None or recipe.model.img_size >= 8, "model.img_size must be at least 8")
     need(recipe.data.fold is None or recipe.data.fold >= 0, "data.fold must be null (all folds) or ≥ 0")
     need(
+        bool(recipe.data.root.strip()),
+        "data.root is empty; give the data set's folder or file, e.g. --set data.root=../shared/datasets/fer2013",
+    )
+    need(
         "/" not in recipe.name and recipe.name not in ("", ".", ".."),
         f"name {recipe.name!r} is not a folder name, and the run is written to output_dir/name; "
         "give a name without '/', e.g. --set name=lightcnn_fer2013",

@@ -44,7 +44,14 @@ def read_dataset(name: str, root: str | Path, **options: object) -> list[Sample]
         raise DatasetError(
             f"{name}: unknown option(s) {', '.join(unknown)}; it accepts {', '.join(accepted) or 'no options'}"
         )
-    return reader(Path(root), **options)
+    return reader(_root_path(root), **options)
+
+
+def _root_path(root: str | Path) -> Path:
+    """``root`` as a Path; an empty string is refused, not taken as the working folder (``Path("")`` is ".")."""
+    if isinstance(root, str) and not root.strip():
+        raise DatasetError("the data set path is empty; give the data set's folder or file ('.' for the current one)")
+    return Path(root)
 
 
 def _reader(name: str) -> tuple[Callable[..., list[Sample]], str]:
@@ -57,6 +64,10 @@ def _reader(name: str) -> tuple[Callable[..., list[Sample]], str]:
 def parse_data_spec(spec: str) -> tuple[str, Path]:
     """``"fer2013=../shared/datasets/fer2013"`` → ``("fer2013", Path(...))``; a bare path is recognised by layout."""
     name, sep, path = spec.partition("=")
+    if not (path if sep else spec).strip():  # see _root_path
+        raise DatasetError(
+            f"data set {spec!r} names no path; give it as NAME=PATH, e.g. fer2013=../shared/datasets/fer2013"
+        )
     if sep and name.strip().lower() in _READERS:
         return name.strip().lower(), Path(path)
     if sep and not Path(spec).exists():
@@ -68,7 +79,7 @@ def detect_dataset(root: str | Path, naming: str | None = None) -> str:
     """Which data set ``root`` holds, judged by its layout; a DatasetError when ``root`` is missing or no layout
     fits. ``naming`` tells the caller's way of naming the data set in that error (default: ``NAME=<root>``, as
     ``parse_data_spec`` reads it)."""
-    root = Path(root)
+    root = _root_path(root)
     if not root.exists():
         raise DatasetError(f"data set path {str(root)!r} does not exist; check the path (a data-set folder or file)")
     if root.is_file() and root.suffix.lower() == ".csv" and {"emotion", "pixels"} & set(_csv_header(root)):
