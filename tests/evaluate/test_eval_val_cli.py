@@ -69,6 +69,17 @@ def test_val_on_all_images_of_a_data_set(weights, fer_like, tmp_path):
     assert report["n_images"] == 3 * (3 + 2 + 4) and report["data"]["split"] == "all images"
 
 
+def test_val_on_a_manifest_written_by_data_split(weights, fer_like, tmp_path):
+    """A manifest (recognised by its path column, or named manifest=) is a data set: here the official test part."""
+    manifests = tmp_path / "manifests"
+    assert main(["data", "split", f"fer2013={fer_like}", "--out", str(manifests)]) == 0
+    for spec in (str(manifests / "test.csv"), f"manifest={manifests / 'test.csv'}"):
+        out = tmp_path / "out" / str(len(spec))
+        assert main(["val", "--weights", str(weights), "--data", spec, "--split", "all", "--out", str(out)]) == 0
+        report = json.loads((out / "report.json").read_text())
+        assert report["n_images"] == 3 * 4 and report["data"]["name"] == "manifest"
+
+
 def test_val_drops_classes_the_model_lacks_and_says_so(weights, tmp_path, capsys):
     rng = np.random.default_rng(1)
     root = tmp_path / "ck"

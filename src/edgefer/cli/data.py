@@ -128,16 +128,9 @@ def run_split(args: argparse.Namespace) -> int:
 
 
 def _read_input(path: str, dataset: str | None) -> tuple[str, list]:
-    """A data set (named or recognised by layout) or a manifest CSV (recognised by its ``path`` column)."""
-    import csv
+    """A data set, named or recognised by its layout (a manifest CSV by its ``path`` column)."""
+    from edgefer.data import detect_dataset, read_dataset
 
-    from edgefer.data import detect_dataset, read_dataset, read_manifest
-
-    if dataset is None and path.lower().endswith(".csv") and Path(path).is_file():
-        with open(path, newline="", encoding="utf-8", errors="replace") as handle:
-            header = [column.strip().lower() for column in next(csv.reader(handle), [])]
-        if "path" in header:
-            return "manifest", read_manifest(path)
     name = dataset or detect_dataset(path, naming="name it with --dataset NAME")
     return name, read_dataset(name, path)
 

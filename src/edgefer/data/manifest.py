@@ -47,7 +47,11 @@ def read_manifest(path: str | Path) -> list[Sample]:
     """The samples of a manifest written by ``write_manifest`` (labels may also be written as indices)."""
     path = Path(path)
     if not path.is_file():
-        raise DatasetError(f"manifest {path} does not exist; write one with `edgefer data split` or write_manifest")
+        problem = "is a folder" if path.is_dir() else "does not exist"
+        raise DatasetError(
+            f"manifest {path} {problem}; expected a CSV file with the columns {','.join(COLUMNS)}, as "
+            "`edgefer data split` or write_manifest write them"
+        )
     with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         missing = [column for column in ("path", "label") if column not in (reader.fieldnames or [])]

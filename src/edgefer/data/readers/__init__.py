@@ -14,6 +14,15 @@ from edgefer.data.records import Sample
 from edgefer.errors import DatasetError
 from edgefer.labels import EMOTIONS_WITH_CONTEMPT, canonical_name
 
+
+def _read_manifest(root: Path) -> list[Sample]:
+    """The samples a manifest lists (imported here on use: the manifest module reads FER2013 CSV rows through
+    this package)."""
+    from edgefer.data.manifest import read_manifest
+
+    return read_manifest(root)
+
+
 _READERS: dict[str, tuple[Callable[..., list[Sample]], str]] = {
     "fer2013": (fer2013.read_fer2013, fer2013.LAYOUT),
     "ckplus": (ckplus.read_ckplus, ckplus.LAYOUT),
@@ -24,6 +33,7 @@ _READERS: dict[str, tuple[Callable[..., list[Sample]], str]] = {
     "rafd": (rafd.read_rafd, rafd.LAYOUT),
     "mug": (mug.read_mug, mug.LAYOUT),
     "folder": (folder.read_folder, folder.LAYOUT),
+    "manifest": (_read_manifest, "a CSV with the columns path,label[,subject,split], as `edgefer data split` writes"),
 }
 DATASETS: tuple[str, ...] = tuple(_READERS)
 LAYOUTS: dict[str, str] = {name: layout for name, (_, layout) in _READERS.items()}
@@ -82,8 +92,12 @@ def detect_dataset(root: str | Path, naming: str | None = None) -> str:
     root = _root_path(root)
     if not root.exists():
         raise DatasetError(f"data set path {str(root)!r} does not exist; check the path (a data-set folder or file)")
-    if root.is_file() and root.suffix.lower() == ".csv" and {"emotion", "pixels"} & set(_csv_header(root)):
-        return "fer2013"
+    if root.is_file() and root.suffix.lower() == ".csv":
+        header = set(_csv_header(root))
+        if {"emotion", "pixels"} & header:
+            return "fer2013"
+        if "path" in header:
+            return "manifest"
     if root.is_dir():
         if (root / "fer2013.csv").is_file():
             return "fer2013"
