@@ -35,8 +35,8 @@ def load_checkpoint(
     path = Path(path)
     if not path.is_file():
         raise ModelError(
-            f"no checkpoint to resume at {str(path)!r}; train without --resume first, or pass "
-            "--resume PATH to a checkpoint.pt of this recipe"
+            f"no checkpoint to resume at {str(path)!r}; train without --resume first, or give the path of a "
+            "checkpoint.pt written by this recipe"
         )
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
