@@ -1,11 +1,14 @@
 import json
+import subprocess
+import sys
+import warnings
 
 import numpy as np
 import pytest
 from datagen import write_image
 
-from edgefer.cli.main import main
-from edgefer.data import audit_samples, clean_samples, read_dataset, read_manifest
+from edgefer.cli.main import _edgefer_warnings_as_lines, main
+from edgefer.data import DataWarning, audit_samples, clean_samples, read_dataset, read_manifest
 
 
 @pytest.fixture
@@ -61,13 +64,26 @@ def test_unreadable_reasons_are_stable_text(flawed_fer):
     assert not any("0x" in reason or "BytesIO" in reason for reason in reasons.values())
 
 
-def test_cli_shows_a_data_warning_as_one_line(jaffe_dir, capsys):
+def test_cli_shows_a_data_warning_as_one_line(jaffe_dir):
+    """Run as a user runs it: under pytest, warnings are recorded by pytest rather than shown."""
     write_image(jaffe_dir / "holiday.tiff")
-    assert main(["data", "audit", str(jaffe_dir), "--dataset", "jaffe"]) == 0
-    err = capsys.readouterr().err
-    (line,) = [line for line in err.splitlines() if "warning" in line.lower()]
+    command = [sys.executable, "-m", "edgefer", "data", "audit", str(jaffe_dir), "--dataset", "jaffe"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    (line,) = [line for line in done.stderr.splitlines() if "warning" in line.lower()]
     assert line.startswith("edgefer data: warning: jaffe: skipped 1 file(s)") and line.endswith("holiday.tiff")
-    assert "DataWarning" not in err and "readers" not in err
+    assert "DataWarning" not in done.stderr and "readers" not in done.stderr
+
+
+def test_the_cli_formats_only_edgefers_warnings_and_records_still_work():
+    with _edgefer_warnings_as_lines("val"):
+        assert warnings.formatwarning("a\n  b", DataWarning, "x.py", 1) == "edgefer val: warning: a b\n"
+        assert warnings.formatwarning("c", UserWarning, "x.py", 1).startswith("x.py:1: UserWarning: c")
+        with warnings.catch_warnings(record=True) as log:
+            warnings.simplefilter("always")
+            warnings.warn("kept", DataWarning, stacklevel=1)
+    assert [str(entry.message) for entry in log] == ["kept"]
+    assert warnings.formatwarning("a", DataWarning, "x.py", 1).startswith("x.py:1: DataWarning")
 
 
 def test_clean_list_drops_leaks_conflicts_and_unreadable_keeping_test_copies(flawed_fer):

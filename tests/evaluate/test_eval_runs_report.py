@@ -52,10 +52,10 @@ def test_report_tables_mean_and_std_and_draws_the_chart(tmp_path, capsys):
         (["--run", "FER2013:Baseline={missing}"], "no summary.json in"),
         (["--run", "FER2013:Baseline={untested}"], "has no test accuracy"),
         (["--run", "A:b={done}", "--run", "A:b={done}"], "--run A:b is given twice"),
-        (["--run", "A:b={done}", "--out", "{done}"], "is a folder; give a file path"),
+        (["--run", "A:b={done}", "--out", "{done}/folder.png"], "is a folder; give a file path"),
         (["--run", "A:b={done}", "--out", "{done}/summary.json/x.png"], "cannot create the folder"),
-        (["--run", "A:b={done}", "--out", "{done}/summary.json"], "exists; pass --force to replace it"),
-        (["--run", "A:b={done}", "--out", "{done}/chart.txt"], "give a file name ending in .png"),
+        (["--run", "A:b={done}", "--out", "{done}/old.png"], "exists; pass --force to replace it"),
+        (["--run", "A:b={done}", "--out", "{done}/summary.json", "--force"], "give a file name ending in .png"),
         (["--run", "A:b={done}", "--force"], "add --out FILE.png or drop --force"),
         (["--run", "A:b={done}", "--title", "t"], "add --out"),
     ],
@@ -65,6 +65,8 @@ def test_report_refuses_bad_input_with_one_line(tmp_path, capsys, args, message)
     untested.mkdir()
     (untested / "summary.json").write_text(json.dumps(summarize([{"fold": None, "test": None}])), encoding="utf-8")
     done = _finished_run(tmp_path / "done", [0.7])
+    (done / "folder.png").mkdir()
+    (done / "old.png").write_bytes(b"")
     paths = {"missing": tmp_path / "missing", "untested": untested, "done": done}
     assert main(["report", *(arg.format(**paths) for arg in args)]) == 2
     error = capsys.readouterr().err

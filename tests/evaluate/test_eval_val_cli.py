@@ -80,6 +80,15 @@ def test_val_on_a_manifest_written_by_data_split(weights, fer_like, tmp_path):
         assert report["n_images"] == 3 * 4 and report["data"]["name"] == "manifest"
 
 
+def test_default_folders_of_two_manifests_differ(weights, fer_like, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["data", "split", f"fer2013={fer_like}", "--out", "splits"]) == 0
+    for part in ("val", "test"):
+        assert main(["val", "--weights", str(weights), "--data", f"splits/{part}.csv", "--split", "all"]) == 0
+    folders = sorted(path.name for path in (tmp_path / "runs" / "val").iterdir())
+    assert folders == ["tiny_manifest-splits-test_all", "tiny_manifest-splits-val_all"]
+
+
 def test_val_drops_classes_the_model_lacks_and_says_so(weights, tmp_path, capsys):
     rng = np.random.default_rng(1)
     root = tmp_path / "ck"

@@ -107,3 +107,13 @@ def test_a_shipped_file_given_by_path_is_checked_against_its_recipe(tmp_path, mo
     (tmp_path / "lightcnn.yaml").write_text(f"sha256: '{'0' * 64}'\n", encoding="utf-8")
     with pytest.raises(ModelError, match="does not match its recorded sha256"):
         load_weights(tmp_path / "lightcnn.pt")
+    link = tmp_path / "elsewhere" / "hcmtmm.pt"  # checked as the file it points to, whatever its own name
+    link.parent.mkdir()
+    link.symlink_to(tmp_path / "lightcnn.pt")
+    with pytest.raises(ModelError, match="does not match its recorded sha256"):
+        load_weights(link)
+
+
+def test_a_folder_given_as_weights_names_the_file_inside_it(tmp_path):
+    weights = save_weights(tmp_path / "run" / "fold_00" / "best.pt", create_model("lightcnn"))
+    assert f"is a folder; give a weights file `edgefer train` wrote in it, e.g. {weights}" in _error(tmp_path / "run")

@@ -18,7 +18,9 @@ from edgefer.cli.main import main
         (["--max-body-mb", "0"], "--max-body-mb must be positive"),
         (["--token", "short"], "shorter than 8 characters"),
         (["--thing-id", "a/b"], "thing id 'a/b' is not allowed"),
-        (["--public-url", "notaurl"], "is not an absolute http(s) URL"),
+        (["--public-url", "notaurl"], "is not an absolute http(s) base URL"),
+        (["--public-url", "http://[::1"], "is not an absolute http(s) base URL"),
+        (["--public-url", "http://host/p?x=1"], "is not an absolute http(s) base URL"),
     ],
 )
 def test_bad_options_exit_2(argv: list[str], message: str, capsys) -> None:

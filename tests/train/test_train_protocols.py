@@ -164,6 +164,28 @@ def test_a_new_run_that_fails_before_its_first_checkpoint_leaves_nothing_that_bl
     assert run_recipe(make_recipe(*base, "train.epochs=1", "data.fold=0"), show_progress=False)["folds"] == 1
 
 
+def test_a_new_run_that_fails_keeps_the_folder_when_another_process_checkpointed_a_fold_in_it(
+    make_recipe, tmp_path, monkeypatch
+):
+    from edgefer.train import run
+
+    root = write_ckplus48(tmp_path / "ck", subjects=5, per_class=1)
+    recipe = make_recipe(
+        "data.dataset=ckplus48", f"data.root={root}", "data.protocol=subject_kfold", "data.n_folds=3", "data.fold=0"
+    )
+    other = recipe.run_dir / "fold_01" / "checkpoint.pt"
+
+    def fold_1_checkpointed_meanwhile(*args, **kwargs):  # by `--set data.fold=1 --resume` in another process
+        other.parent.mkdir(parents=True)
+        other.write_bytes(b"fold 1")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run, "train_fold", fold_1_checkpointed_meanwhile)
+    with pytest.raises(KeyboardInterrupt):
+        run_recipe(recipe, show_progress=False, figures=False)
+    assert other.read_bytes() == b"fold 1" and (recipe.run_dir / "recipe.yaml").is_file()
+
+
 def test_a_run_stopped_after_its_first_checkpoint_keeps_its_folder_to_resume(make_recipe, tmp_path, monkeypatch):
     from edgefer.train import run
 

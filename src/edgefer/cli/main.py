@@ -13,7 +13,6 @@ import importlib
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
-from typing import TextIO
 
 from edgefer import __version__
 from edgefer.errors import EdgeferError
@@ -35,32 +34,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 @contextlib.contextmanager
 def _edgefer_warnings_as_lines(command: str) -> Iterator[None]:
-    """Show edgefer's own warnings (their classes live in edgefer's modules) as one ``warning:`` line each, not as
-    Python's ``file:line: Category: ...`` report with a source line; other warnings, and library use, keep
-    Python's way."""
-    original = warnings.showwarning
+    """Format edgefer's own warnings (their classes live in edgefer's modules) as one ``warning:`` line each, not as
+    Python's ``file:line: Category: ...`` report with a source line. Only the formatting changes, so recorded
+    warnings (``catch_warnings(record=True)``, pytest) are still recorded; other warnings keep Python's form."""
+    original = warnings.formatwarning
 
-    def show(
-        message: Warning | str,
-        category: type[Warning],
-        filename: str,
-        lineno: int,
-        file: TextIO | None = None,
-        line: str | None = None,
-    ) -> None:
+    def one_line(
+        message: Warning | str, category: type[Warning], filename: str, lineno: int, line: str | None = None
+    ) -> str:
         if not category.__module__.startswith("edgefer."):
-            original(message, category, filename, lineno, file, line)
-            return
-        from tqdm import tqdm
+            return original(message, category, filename, lineno, line)
+        return f"edgefer {command}: warning: {' '.join(str(message).split())}\n"
 
-        text = " ".join(str(message).split())
-        tqdm.write(f"edgefer {command}: warning: {text}", file=file or sys.stderr)  # above any progress bar
-
-    warnings.showwarning = show
+    warnings.formatwarning = one_line
     try:
         yield
     finally:
-        warnings.showwarning = original
+        warnings.formatwarning = original
 
 
 def main(argv: Sequence[str] | None = None) -> int:

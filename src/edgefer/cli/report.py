@@ -37,9 +37,9 @@ def run(args: argparse.Namespace) -> int:
     if args.force and not args.out:
         raise ConfigError("--force lets --out replace an earlier chart; add --out FILE.png or drop --force")
     if args.out:
-        claim_output_file(args.out, args.force)
         if not args.out.lower().endswith(".png"):
             raise ConfigError(f"--out {args.out!r} would hold a PNG chart; give a file name ending in .png")
+        claim_output_file(args.out, args.force)
     grid = run_grid([read_run_accuracy(*parse_run_spec(spec)) for spec in args.runs])
     print(accuracy_markdown(grid), end="")
     if args.out:

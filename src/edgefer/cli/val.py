@@ -73,7 +73,9 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--batch-size must be at least 1, got {args.batch_size}")
     _check_split_options(args)
     name, root = parse_data_spec(args.data)
-    out_dir = args.out or _default_out(args, name)
+    # manifests all read as the data set "manifest": their default folders are told apart by the file's place
+    label = name if name != "manifest" else f"manifest-{Path(root).parent.name}-{Path(root).stem}"
+    out_dir = args.out or _default_out(args, label)
     claim_output_folder(out_dir, REPORT_FILES, args.force)
     device = _resolve_device(args.device)
     model = load_weights(args.weights).to(device)

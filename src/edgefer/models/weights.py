@@ -70,9 +70,10 @@ def read_weights_file(path: str | Path, expected_sha256: str | None = None) -> d
     stored when it was written (files written before edgefer stored one have none)."""
     path = Path(path)
     if path.is_dir():
-        inside = sorted(path.glob("*.pt"), key=lambda candidate: candidate.name != "best.pt")
+        weights = sorted(found for found in path.glob("*.pt") if found.name != "checkpoint.pt")
+        inside = [*path.glob("best.pt"), *sorted(path.glob("*/best.pt")), *weights]  # a run, a k-fold run, any
         example = str(inside[0]) if inside else str(path / "best.pt")
-        raise ModelError(f"{str(path)!r} is a folder; give the weights file inside a run folder, e.g. {example}")
+        raise ModelError(f"{str(path)!r} is a folder; give a weights file `edgefer train` wrote in it, e.g. {example}")
     if not path.is_file():
         raise ModelError(
             f"weights file {str(path)!r} does not exist; give the path of a .pt file written by `edgefer train`"
@@ -113,9 +114,10 @@ def _shipped_sha256(path: Path) -> str | None:
     """The recorded sha256 when ``path`` is one of the weight files shipped inside the package, else None."""
     from edgefer.weights import WEIGHTS_DIR, shipped_models, shipped_weights
 
-    if path.suffix != ".pt" or path.resolve().parent != WEIGHTS_DIR or path.stem not in shipped_models():
+    target = path.resolve()  # a link to a shipped file is checked as the file it points to
+    if target.suffix != ".pt" or target.parent != WEIGHTS_DIR or target.stem not in shipped_models():
         return None
-    return shipped_weights(path.stem).sha256
+    return shipped_weights(target.stem).sha256
 
 
 # What every weights file holds, and the type of each entry (``save_weights`` writes them all).

@@ -50,10 +50,13 @@ class ServeConfig:
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name.replace('_', '-')} must be at least 1, not {getattr(self, name)}")
         if self.public_url is not None:
-            parts = urlsplit(self.public_url)
-            if parts.scheme not in ("http", "https") or not parts.netloc:
+            try:
+                parts = urlsplit(self.public_url)
+            except ValueError:  # e.g. an unclosed IPv6 bracket
+                parts = urlsplit("")
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
                 raise ConfigError(
-                    f"public URL {self.public_url!r} is not an absolute http(s) URL; give the base URL other devices "
+                    f"public URL {self.public_url!r} is not an absolute http(s) base URL; give the one other devices "
                     "use, e.g. http://192.168.1.20:8000/"
                 )
             if not self.public_url.endswith("/"):

@@ -49,6 +49,10 @@ RECIPE_FILE = "recipe.yaml"  # the resolved recipe, written into a run's folder 
 RESULT_FILE = "result.json"  # a fold's result, written last: a fold that has a readable one has finished
 
 
+class RunWarning(UserWarning):
+    """Part of a run's earlier output cannot be used (the summary leaves it out)."""
+
+
 def git_commit() -> str | None:
     """The commit of the source tree edgefer runs from (``-dirty`` when it has uncommitted changes), or None."""
     where = Path(__file__).resolve().parent
@@ -345,10 +349,11 @@ def check_run_folder(run_dir: Path, fold_dirs: Sequence[Path], resume: bool, rec
 
 
 @contextmanager
-def _recipe_written(recipe: Recipe, fold_dirs: Sequence[Path], resume: bool, context: DistContext) -> Iterator[None]:
-    """Write the run's ``recipe.yaml`` for the block. A new run that fails or is stopped in it before any fold's first
-    checkpoint takes back what it wrote: nothing was trained, and a recipe left behind would have the retry refused
-    (a new run as one to --resume, --resume with the fixed recipe as another recipe)."""
+def _recipe_written(recipe: Recipe, resume: bool, context: DistContext) -> Iterator[None]:
+    """Write the run's ``recipe.yaml`` for the block. A new run that fails or is stopped in it before any first
+    checkpoint in its folder takes back what it wrote: nothing was trained, and a recipe left behind would have the
+    retry refused (a new run as one to --resume, --resume with the fixed recipe as another recipe). A checkpoint
+    anywhere in the run folder (another process may train another fold of it) keeps everything."""
     run_dir = recipe.run_dir
     created = not run_dir.exists()
     if context.is_main:
@@ -356,7 +361,8 @@ def _recipe_written(recipe: Recipe, fold_dirs: Sequence[Path], resume: bool, con
     try:
         yield
     except BaseException:
-        if context.is_main and not resume and not any((out_dir / CHECKPOINT).exists() for out_dir in fold_dirs):
+        trained = (run_dir / CHECKPOINT).exists() or any(run_dir.glob(f"*/{CHECKPOINT}"))
+        if context.is_main and not resume and not trained:
             if created:
                 shutil.rmtree(run_dir, ignore_errors=True)
             else:
@@ -395,7 +401,7 @@ def run_recipe(
     fold_dirs = {fold: run_dir / fold_folder(fold) if count > 1 else run_dir for fold in folds}
     check_run_folder(run_dir, list(fold_dirs.values()), resume, recipe)  # before anything is written into it
     results = []
-    with _recipe_written(recipe, list(fold_dirs.values()), resume, context):
+    with _recipe_written(recipe, resume, context):
         for fold in folds:
             parts = split_samples(samples, recipe.data.protocol, recipe.data.seed, fold, n_folds)
             if listed is not None:
@@ -431,5 +437,7 @@ def _with_earlier_folds(run_dir: Path, count: int, results: list[dict[str, Any]]
             try:
                 by_fold[fold] = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as error:
-                warnings.warn(f"{path} cannot be read ({error}); the summary leaves fold {fold} out", stacklevel=2)
+                warnings.warn(
+                    f"{path} cannot be read ({error}); the summary leaves fold {fold} out", RunWarning, stacklevel=2
+                )
     return [by_fold[fold] for fold in sorted(by_fold)]
