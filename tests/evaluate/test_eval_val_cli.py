@@ -128,6 +128,7 @@ def test_val_drops_classes_the_model_lacks_and_says_so(weights, tmp_path, capsys
         ("bad_fold", "fold 12 is out of range"),
         ("fold_of_a_whole_split", "--fold, --split-seed choose part of a split protocol, but --split PrivateTest"),
         ("fold_without_k_folds", "--fold applies to the k-fold protocols"),
+        ("seed_of_loso", "--split-seed does not change loso"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(weights, fer_like, tmp_path, capsys, case, message):
@@ -143,6 +144,8 @@ def test_bad_input_is_one_line_and_exit_2(weights, fer_like, tmp_path, capsys, c
         args["--data"] = f"fer2013={tmp_path / 'absent'}"
     elif case == "fold_of_a_whole_split":
         args.update({"--fold": "3", "--split-seed": "1"})
+    elif case == "seed_of_loso":
+        args.update({"--protocol": "loso", "--split-seed": "3", "--split": "test"})
     elif case == "fold_without_k_folds":
         args.update({"--protocol": "stratified_60_20_20", "--fold": "3", "--split": "test"})
     else:

@@ -143,6 +143,8 @@ def _check_split_options(args: argparse.Namespace) -> None:
                 f"{option} applies to the k-fold protocols ({', '.join(FOLD_PROTOCOLS)}), not {args.protocol}; "
                 f"drop {option} or choose one of them with --protocol"
             )
+    if args.split_seed is not None and args.protocol == "loso":
+        raise ConfigError("--split-seed does not change loso (it takes subjects in sorted order); drop --split-seed")
     args.fold = args.fold or 0
     args.split_seed = args.split_seed or 0
 
