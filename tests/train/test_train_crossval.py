@@ -54,6 +54,8 @@ def test_matrix_trains_on_each_set_and_tests_on_every_set_with_shared_classes(ma
 def test_matrix_needs_two_different_data_sets(make_recipe, tmp_path):
     with pytest.raises(ConfigError, match="at least two different data sets"):
         run_crossval(make_recipe(), [("folder", tmp_path), ("folder", tmp_path)])
+    with pytest.raises(ConfigError, match="give at most one manifest, the other data sets as NAME=PATH"):
+        run_crossval(make_recipe(), [("manifest", tmp_path / "a.csv"), ("manifest", tmp_path / "b.csv")])
 
 
 def test_matrix_refuses_a_training_manifest_and_checks_named_files_before_reading(make_recipe, tmp_path):

@@ -120,6 +120,11 @@ def run_crossval(
     """Train ``recipe``'s model on each data set and test it on every data set; write JSON, markdown and the
     heat-map PNG (``figures=False`` skips the per-run curves and confusion matrices, not the heat map)."""
     names = [name for name, _ in datasets]
+    if names.count("manifest") > 1:
+        raise ConfigError(
+            "crossval names its runs after each data set, and every manifest CSV reads as the data set 'manifest'; "
+            "give at most one manifest, the other data sets as NAME=PATH"
+        )
     if len(set(names)) != len(names) or len(names) < 2:
         raise ConfigError(
             f"crossval needs at least two different data sets, got {names}; pass --data NAME=PATH once per data set"
