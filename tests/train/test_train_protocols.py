@@ -6,6 +6,7 @@ import pytest
 from tinymodels import TINY_WIDE, write_ckplus48
 
 from edgefer.cli.main import main
+from edgefer.data import read_dataset
 from edgefer.data.manifest import read_manifest, write_manifest
 from edgefer.errors import ConfigError, DatasetError, ModelError
 from edgefer.labels import EMOTIONS
@@ -111,6 +112,21 @@ def test_loso_has_one_fold_per_subject(make_recipe, tmp_path):
     summary = run_recipe(recipe, show_progress=False, figures=False)
     assert summary["folds"] == 4
     assert [len(_subjects(recipe.run_dir / f"fold_{f:02d}" / "manifests" / "test.csv")) for f in range(4)] == [1] * 4
+
+
+def test_a_manifest_trains_on_the_same_split_as_the_data_set_it_lists(make_recipe, tmp_path):
+    root = write_ckplus48(tmp_path / "ck", subjects=4, per_class=1)
+    listed = write_manifest(tmp_path / "all.csv", read_dataset("ckplus48", root))
+    split = ("data.protocol=subject_kfold", "data.n_folds=3", "data.fold=0", "train.epochs=1")
+    runs = {}
+    for name, dataset, data_root in (("direct", "ckplus48", root), ("listed", "manifest", listed)):
+        recipe = make_recipe(f"name={name}", f"data.dataset={dataset}", f"data.root={data_root}", *split)
+        assert run_recipe(recipe, show_progress=False, figures=False)["folds"] == 1
+        runs[name] = [
+            sorted(s.path for s in read_manifest(recipe.run_dir / "fold_00" / "manifests" / f"{part}.csv"))
+            for part in ("train", "val", "test")
+        ]
+    assert runs["listed"] == runs["direct"] and all(runs["direct"])
 
 
 def test_single_split_protocol_writes_into_the_run_folder_and_refuses_to_overwrite(make_recipe, tmp_path):
