@@ -84,6 +84,7 @@ def run_audit(args: argparse.Namespace) -> int:
 def run_split(args: argparse.Namespace) -> int:
     import shutil
 
+    from edgefer.cli.options import refuse_fold_options
     from edgefer.data import fold_count, manifest_hash, parse_data_spec, read_dataset, split_samples, write_manifest
     from edgefer.data.selection import PROTOCOL_SPLITS
     from edgefer.data.splits import FOLD_PROTOCOLS, PROTOCOLS, fold_folder
@@ -92,13 +93,8 @@ def run_split(args: argparse.Namespace) -> int:
 
     if args.protocol not in PROTOCOLS:
         raise ConfigError(f"unknown split protocol {args.protocol!r}; use one of {', '.join(PROTOCOLS)}")
+    refuse_fold_options(args.protocol, args.fold, args.n_folds)
     folded = args.protocol in FOLD_PROTOCOLS
-    for option, value in (("--fold", args.fold), ("--n-folds", args.n_folds)):
-        if value is not None and not folded:
-            raise ConfigError(
-                f"{option} applies to the k-fold protocols ({', '.join(FOLD_PROTOCOLS)}), not {args.protocol}; "
-                f"drop {option} or choose one of them"
-            )
     if args.fold is not None and args.fold < 0:
         raise ConfigError(f"--fold must be 0 or more, got {args.fold}")
     # Claim the outputs before any data is read: the three manifests, or the fold folders this call writes (with

@@ -84,11 +84,6 @@ def _open_window() -> None:
         ) from None
 
 
-def _check_model(model: str) -> None:
-    if not model.strip():
-        raise ConfigError("--model is empty; give a shipped model name, a weights .pt or an .onnx, or drop --model")
-
-
 def _claim_save_folder(args: argparse.Namespace, kind: str, name: str) -> Path:
     """Claim --save DIR before any work: earlier results there are replaced only with --force, inputs never."""
     from edgefer.outputs import claim_output_folder
@@ -136,7 +131,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--save is empty; give the folder to write into (--save DIR, '.' for this one) or drop it")
     if args.force and not args.save:
         raise ConfigError("--force lets --save replace earlier results; add --save DIR or drop --force")
-    _check_model(args.model)
+    if not args.model.strip():
+        raise ConfigError("--model is empty; give a shipped model name, a weights .pt or an .onnx, or drop --model")
     source = open_source(args.source if args.source is not None else SAMPLE_IMAGE, max_pixels)
     save = _claim_save_folder(args, source.kind, source.name) if args.save else None  # "~" expanded
     if args.show:

@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     _check_split_options(args)
     name, root = parse_data_spec(args.data)
     # manifests all read as the data set "manifest": their default folders are told apart by the file's place
-    label = name if name != "manifest" else f"manifest-{Path(root).parent.name}-{Path(root).stem}"
+    label = name if name != "manifest" else f"manifest-{root.parent.name}-{root.stem}"
     out_dir = args.out or _default_out(args, label)
     claim_output_folder(out_dir, REPORT_FILES, args.force)
     device = _resolve_device(args.device)
@@ -120,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
 def _check_split_options(args: argparse.Namespace) -> None:
     """Refuse protocol options that the chosen split would ignore (a silently ignored --fold evaluates another
     set of images than the one asked for), then fill in their defaults."""
-    from edgefer.data.splits import FOLD_PROTOCOLS
+    from edgefer.cli.options import refuse_fold_options
     from edgefer.errors import ConfigError
 
     options = {
@@ -137,12 +137,7 @@ def _check_split_options(args: argparse.Namespace) -> None:
                 f"that they do not change; drop {', '.join(given)}, or use --split {'/'.join(PROTOCOL_SPLITS)}"
             )
     args.protocol = args.protocol or "official"
-    for option in ("--fold", "--n-folds"):
-        if options[option] is not None and args.protocol not in FOLD_PROTOCOLS:
-            raise ConfigError(
-                f"{option} applies to the k-fold protocols ({', '.join(FOLD_PROTOCOLS)}), not {args.protocol}; "
-                f"drop {option} or choose one of them with --protocol"
-            )
+    refuse_fold_options(args.protocol, args.fold, args.n_folds)
     if args.split_seed is not None and args.protocol == "loso":
         raise ConfigError("--split-seed does not change loso (it takes subjects in sorted order); drop --split-seed")
     args.fold = args.fold or 0
