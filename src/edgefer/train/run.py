@@ -38,7 +38,7 @@ from edgefer.evaluate.metrics import classification_report
 from edgefer.evaluate.report import mean_std_percent, write_report
 from edgefer.labels import EMOTIONS_WITH_CONTEMPT, canonical_name
 from edgefer.models.registry import model_entry
-from edgefer.models.weights import load_weights, read_weights_file, save_weights
+from edgefer.models.weights import load_weights, save_weights
 from edgefer.train.distributed import DistContext, barrier
 from edgefer.train.finetune import check_init
 from edgefer.train.recipe import RESUMABLE_SETTINGS, Recipe, dump_recipe, load_recipe, recipe_changes
@@ -259,9 +259,8 @@ def train_fold(
             figures,
         )
         result["test"] = {key: report[key] for key in ("accuracy", "macro_f1", "n_images")}
-        payload = read_weights_file(out_dir / "best.pt")
-        best = load_weights(out_dir / "best.pt")
-        save_weights(out_dir / "best.pt", best, tuple(payload["classes"]), {**payload["meta"], "metrics": result})
+        best = load_weights(out_dir / "best.pt")  # its classes and meta as written, read once
+        save_weights(out_dir / "best.pt", best, best.classes, {**best.weights_meta, "metrics": result})
     if context.is_main:
         (out_dir / RESULT_FILE).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     barrier(context)
