@@ -171,6 +171,12 @@ def test_cli_split_writes_manifests_per_fold(tmp_path, capsys):
     assert {s.subject for s in test} == {"S002"} and len(test) == 2
     assert "fold_03: train 4" in capsys.readouterr().out
 
+    argv = ["data", "split", f"ckplus48={tmp_path / 'ck'}", "--protocol", "loso", "--seed", "1"]
+    assert main([*argv, "--out", str(tmp_path / "seeded")]) == 2
+    error = capsys.readouterr().err
+    assert "--seed does not change the loso split here (loso takes subjects in sorted order); drop --seed" in error
+    assert error.count("\n") == 1 and not (tmp_path / "seeded").exists()
+
 
 def _ck(folder):
     for subject in range(4):

@@ -3,6 +3,7 @@ from collections import Counter
 import pytest
 
 from edgefer.data import PROTOCOLS, Sample, draw_samples, fold_count, split_samples
+from edgefer.data.splits import seed_ignored_because
 from edgefer.errors import ConfigError, DatasetError
 
 
@@ -48,6 +49,31 @@ def test_official_rafdb_carves_stratified_val_from_train_by_seed():
     assert Counter(s.label for s in parts["val"]) == dict.fromkeys(range(7), 10)
     assert paths(split_samples(samples, "official", seed=3)) == paths(parts)
     assert paths(split_samples(samples, "official", seed=4))["val"] != paths(parts)["val"]
+
+
+def _official_samples(splits):
+    return [
+        Sample(f"/o/{split}_{i:03d}.jpg", i % 7, subject=f"S{i % 12:03d}", split=split)
+        for split in splits
+        for i in range(84)
+    ]
+
+
+@pytest.mark.parametrize(
+    "samples",
+    [
+        _official_samples(("Training", "PublicTest", "PrivateTest")),  # FER2013: a validation split of its own
+        _official_samples(("train", "test")),  # RAF-DB: val drawn from train with the seed
+    ],
+)
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+@pytest.mark.parametrize("part", ["train", "val", "test", None])
+def test_a_seed_is_called_ignored_exactly_where_no_seed_changes_the_part(samples, protocol, part):
+    n_folds = 3 if protocol in ("kfold", "subject_kfold") else None
+    parts = [paths(split_samples(samples, protocol, seed=seed, n_folds=n_folds)) for seed in range(4)]
+    roles = [part] if part else ["train", "val", "test"]
+    changed = any(other[role] != parts[0][role] for other in parts[1:] for role in roles)
+    assert (seed_ignored_because(samples, protocol, part) is None) == changed
 
 
 def test_official_without_split_names_the_alternatives():

@@ -1,6 +1,7 @@
 """``edgefer val`` end to end on generated data sets read through the data layer."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -128,7 +129,8 @@ def test_val_drops_classes_the_model_lacks_and_says_so(weights, tmp_path, capsys
         ("bad_fold", "fold 12 is out of range"),
         ("fold_of_a_whole_split", "--fold, --split-seed choose part of a split protocol, but --split PrivateTest"),
         ("fold_without_k_folds", "--fold applies to the k-fold protocols"),
-        ("seed_of_loso", "--split-seed does not change loso"),
+        ("seed_of_loso", "--split-seed does not change test of loso here (loso takes subjects in sorted order)"),
+        ("seed_of_an_own_val_split", "--split-seed does not change val of official here (the data set has its own"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(weights, fer_like, tmp_path, capsys, case, message):
@@ -146,6 +148,8 @@ def test_bad_input_is_one_line_and_exit_2(weights, fer_like, tmp_path, capsys, c
         args.update({"--fold": "3", "--split-seed": "1"})
     elif case == "seed_of_loso":
         args.update({"--protocol": "loso", "--split-seed": "3", "--split": "test"})
+    elif case == "seed_of_an_own_val_split":
+        args.update({"--split-seed": "1", "--split": "val"})  # FER2013's val is PublicTest, whatever the seed
     elif case == "fold_without_k_folds":
         args.update({"--protocol": "stratified_60_20_20", "--fold": "3", "--split": "test"})
     else:
@@ -155,6 +159,29 @@ def test_bad_input_is_one_line_and_exit_2(weights, fer_like, tmp_path, capsys, c
     error = capsys.readouterr().err
     assert message in error and error.count("\n") == 1 and "Traceback" not in error
     assert not (tmp_path / "out").exists()  # a failed val leaves no empty report folder behind
+
+
+def test_a_split_seed_draws_the_val_part_of_a_data_set_without_one(weights, tmp_path, monkeypatch, capsys):
+    """RAF-DB's layout (train and test only): the official val part is drawn from train with --split-seed, and each
+    seed gets its own default report folder."""
+    from edgefer.data import write_manifest
+
+    rng = np.random.default_rng(0)
+    for emotion in ("angry", "happy"):
+        _write_images(tmp_path / "fer" / "train" / emotion, "Training", 10, rng)
+        _write_images(tmp_path / "fer" / "test" / emotion, "PrivateTest", 2, rng)
+    renamed = {"Training": "train", "PrivateTest": "test"}
+    samples = [replace(s, split=renamed[s.split]) for s in read_dataset("fer2013", tmp_path / "fer")]
+    manifest = write_manifest(tmp_path / "raf_like.csv", samples)
+    monkeypatch.chdir(tmp_path)
+    drawn = {}
+    for seed in ("1", "2"):
+        argv = ["val", "--weights", str(weights), "--data", str(manifest), "--split", "val", "--split-seed", seed]
+        assert main([*argv, "--json"]) == 0
+        report = json.loads(capsys.readouterr().out)
+        assert report["data"]["split_seed"] == int(seed) and report["n_images"] == 2  # 10 % of each class's train
+        drawn[seed] = (tmp_path / "runs" / "val" / f"tiny_manifest-{tmp_path.name}-raf_like_seed{seed}_val").is_dir()
+    assert drawn == {"1": True, "2": True}
 
 
 def test_earlier_results_are_kept_unless_forced_and_claimed_before_any_work(weights, fer_like, tmp_path, capsys):

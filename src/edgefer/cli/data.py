@@ -46,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="official",
         help="official, stratified_60_20_20, kfold, subject_kfold or loso (default: official)",
     )
-    split.add_argument("--seed", type=int, default=0)
+    split.add_argument("--seed", type=int, help="seed of the split where the protocol draws at random (default: 0)")
     split.add_argument("--fold", type=int, help="write only this fold (default: every fold)")
     split.add_argument("--n-folds", type=int, help="folds for kfold / subject_kfold (default 10)")
     split.add_argument("--out", type=Path, required=True, help="output folder")
@@ -87,7 +87,7 @@ def run_split(args: argparse.Namespace) -> int:
     from edgefer.cli.options import refuse_fold_options
     from edgefer.data import fold_count, manifest_hash, parse_data_spec, read_dataset, split_samples, write_manifest
     from edgefer.data.selection import PROTOCOL_SPLITS
-    from edgefer.data.splits import FOLD_PROTOCOLS, PROTOCOLS, fold_folder
+    from edgefer.data.splits import FOLD_PROTOCOLS, PROTOCOLS, fold_folder, seed_ignored_because
     from edgefer.errors import ConfigError
     from edgefer.outputs import claim_output_folder
 
@@ -108,13 +108,16 @@ def run_split(args: argparse.Namespace) -> int:
     claim_output_folder(args.out, products, args.force)
     name, root = parse_data_spec(args.data)
     samples = read_dataset(name, root)
+    reason = seed_ignored_because(samples, args.protocol) if args.seed is not None else None
+    if reason:
+        raise ConfigError(f"--seed does not change the {args.protocol} split here ({reason}); drop --seed")
     count = fold_count(samples, args.protocol, args.n_folds)
     folds = range(count) if args.fold is None else [args.fold]
     if folded and args.fold is None:
         for name in products:  # released by --force: an earlier split's folds, perhaps more than this one writes
             shutil.rmtree(args.out / name)
     for fold in folds:
-        parts = split_samples(samples, args.protocol, seed=args.seed, fold=fold, n_folds=args.n_folds)
+        parts = split_samples(samples, args.protocol, seed=args.seed or 0, fold=fold, n_folds=args.n_folds)
         folder = args.out if not folded else args.out / fold_folder(fold)
         for part, part_samples in parts.items():
             write_manifest(folder / f"{part}.csv", part_samples)

@@ -48,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out",
         type=Path,
-        help="output folder (default: runs/val/<weights>_<data set>[_<protocol>-fold<N>]_<split>[_tta-MODE]; "
+        help="output folder (default: runs/val/<weights>_<data set>[_<protocol>-fold<N>][_seed<S>]_<split>[_tta-MODE]; "
         "<weights> is the file's stem, with its run folder for best/last.pt)",
     )
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object instead of a table")
@@ -80,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
     device = _resolve_device(args.device)
     model = load_weights(args.weights).to(device)
     samples = read_dataset(name, root)
-    chosen, split = select_split(samples, args.split, args.protocol, args.split_seed, args.fold, args.n_folds)
+    _refuse_ignored_seed(args, samples)
+    chosen, split = select_split(samples, args.split, args.protocol, args.split_seed or 0, args.fold, args.n_folds)
     images, labels = load_arrays(chosen, model.preprocess.image_size)
 
     start = time.perf_counter()
@@ -138,17 +139,30 @@ def _check_split_options(args: argparse.Namespace) -> None:
             )
     args.protocol = args.protocol or "official"
     refuse_fold_options(args.protocol, args.fold, args.n_folds)
-    if args.split_seed is not None and args.protocol == "loso":
-        raise ConfigError("--split-seed does not change loso (it takes subjects in sorted order); drop --split-seed")
     args.fold = args.fold or 0
-    args.split_seed = args.split_seed or 0
+
+
+def _refuse_ignored_seed(args: argparse.Namespace, samples: list) -> None:
+    """--split-seed where it would not change the split asked for (known only once the data set is read: RAF-DB's
+    official val part is drawn with the seed, FER2013's is its own PublicTest)."""
+    from edgefer.data.splits import seed_ignored_because
+    from edgefer.errors import ConfigError
+
+    if args.split_seed is None or args.split not in PROTOCOL_SPLITS:
+        return
+    reason = seed_ignored_because(samples, args.protocol, args.split)
+    if reason:
+        raise ConfigError(
+            f"--split-seed does not change {args.split} of {args.protocol} here ({reason}); drop --split-seed"
+        )
 
 
 def _split_options(args: argparse.Namespace) -> dict:
     """What else identifies the split: the protocol options when --split names a part of a protocol."""
     if args.split not in PROTOCOL_SPLITS:
         return {}
-    return {"protocol": args.protocol, "fold": args.fold, "n_folds": args.n_folds, "split_seed": args.split_seed}
+    seed = args.split_seed or 0
+    return {"protocol": args.protocol, "fold": args.fold, "n_folds": args.n_folds, "split_seed": seed}
 
 
 def _default_out(args: argparse.Namespace, dataset: str) -> Path:
@@ -159,6 +173,8 @@ def _default_out(args: argparse.Namespace, dataset: str) -> Path:
     parts = [name, dataset]
     if args.protocol != "official":
         parts.append(f"{args.protocol}-fold{args.fold}")
+    if args.split_seed:
+        parts.append(f"seed{args.split_seed}")
     parts.append(args.split)
     if args.tta != "none":
         parts.append(f"tta-{args.tta}")

@@ -73,6 +73,20 @@ def split_samples(
     raise ConfigError(f"unknown split protocol {protocol!r}; known protocols: {', '.join(PROTOCOLS)}")
 
 
+def seed_ignored_because(samples: Sequence[Sample], protocol: str, part: str | None = None) -> str | None:
+    """Why a split seed would leave ``part`` (train, val or test; None: all three) of ``protocol`` on ``samples``
+    unchanged, or None where the seed changes it: commands refuse a seed they would silently ignore."""
+    if protocol == "loso":
+        return "loso takes subjects in sorted order"
+    if protocol != "official":
+        return None
+    if part == "test":
+        return "the official test part is the data set's own"
+    if any(OFFICIAL_ROLES.get((sample.split or "").lower()) == "val" for sample in samples):
+        return "the data set has its own validation split, so the official protocol draws nothing at random"
+    return None
+
+
 def fold_count(samples: Sequence[Sample], protocol: str, n_folds: int | None = None) -> int:
     """How many folds ``protocol`` has on ``samples``: 1 for single splits, the subject count for ``loso``."""
     if protocol in ("official", "stratified_60_20_20"):
