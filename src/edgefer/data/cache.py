@@ -28,7 +28,8 @@ from edgefer.data.parallel import progress_map
 from edgefer.data.records import DataWarning, Sample
 from edgefer.errors import ConfigError, DatasetError, EdgeferError
 
-CACHE_VERSION = 1
+# 2: an unreadable image's reason no longer names the address of an in-memory buffer (caches of version 1 kept it)
+CACHE_VERSION = 2
 
 
 @dataclass(frozen=True)
