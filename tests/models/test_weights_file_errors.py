@@ -8,7 +8,7 @@ import torch
 
 from edgefer.errors import ModelError
 from edgefer.models import create_model, load_weights, save_weights
-from edgefer.models.weights import sha256_of
+from edgefer.models.weights import sha256_of, state_sha256
 from edgefer.weights import WEIGHTS_DIR
 
 
@@ -18,8 +18,12 @@ def payload():
 
 
 def _broken(payload, tmp_path, change):
+    """The shipped file changed by ``change``, its tensor digest written anew (as save_weights would write it for
+    such a state), so that each check past the digest is reached."""
     copy = dict(payload, state_dict=dict(payload["state_dict"]), create_kwargs=dict(payload["create_kwargs"]))
     change(copy)
+    if "state_dict" in copy:
+        copy["state_sha256"] = state_sha256(copy["state_dict"])
     path = tmp_path / "broken.pt"
     torch.save(copy, path)
     return path
