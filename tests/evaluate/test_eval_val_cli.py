@@ -174,14 +174,12 @@ def test_a_split_seed_draws_the_val_part_of_a_data_set_without_one(weights, tmp_
     samples = [replace(s, split=renamed[s.split]) for s in read_dataset("fer2013", tmp_path / "fer")]
     manifest = write_manifest(tmp_path / "raf_like.csv", samples)
     monkeypatch.chdir(tmp_path)
-    drawn = {}
     for seed in ("1", "2"):
         argv = ["val", "--weights", str(weights), "--data", str(manifest), "--split", "val", "--split-seed", seed]
         assert main([*argv, "--json"]) == 0
         report = json.loads(capsys.readouterr().out)
         assert report["data"]["split_seed"] == int(seed) and report["n_images"] == 2  # 10 % of each class's train
-        drawn[seed] = (tmp_path / "runs" / "val" / f"tiny_manifest-{tmp_path.name}-raf_like_seed{seed}_val").is_dir()
-    assert drawn == {"1": True, "2": True}
+        assert (tmp_path / "runs" / "val" / f"tiny_manifest-{tmp_path.name}-raf_like_seed{seed}_val").is_dir()
 
 
 def test_earlier_results_are_kept_unless_forced_and_claimed_before_any_work(weights, fer_like, tmp_path, capsys):

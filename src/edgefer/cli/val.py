@@ -81,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
     model = load_weights(args.weights).to(device)
     samples = read_dataset(name, root)
     _refuse_ignored_seed(args, samples)
-    chosen, split = select_split(samples, args.split, args.protocol, args.split_seed or 0, args.fold, args.n_folds)
+    args.split_seed = args.split_seed or 0
+    chosen, split = select_split(samples, args.split, args.protocol, args.split_seed, args.fold, args.n_folds)
     images, labels = load_arrays(chosen, model.preprocess.image_size)
 
     start = time.perf_counter()
@@ -120,7 +121,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _check_split_options(args: argparse.Namespace) -> None:
     """Refuse protocol options that the chosen split would ignore (a silently ignored --fold evaluates another
-    set of images than the one asked for), then fill in their defaults."""
+    set of images than the one asked for), then fill in --fold's default (--split-seed's is filled in once the data
+    set is read, by which time its refusal has been decided)."""
     from edgefer.cli.options import refuse_fold_options
     from edgefer.errors import ConfigError
 
@@ -161,8 +163,7 @@ def _split_options(args: argparse.Namespace) -> dict:
     """What else identifies the split: the protocol options when --split names a part of a protocol."""
     if args.split not in PROTOCOL_SPLITS:
         return {}
-    seed = args.split_seed or 0
-    return {"protocol": args.protocol, "fold": args.fold, "n_folds": args.n_folds, "split_seed": seed}
+    return {"protocol": args.protocol, "fold": args.fold, "n_folds": args.n_folds, "split_seed": args.split_seed}
 
 
 def _default_out(args: argparse.Namespace, dataset: str) -> Path:
