@@ -135,9 +135,10 @@ def _check_split_options(args: argparse.Namespace) -> None:
     if args.split not in PROTOCOL_SPLITS:
         given = [option for option, value in options.items() if value is not None]
         if given:
+            choose, they = ("choose", "they do") if len(given) > 1 else ("chooses", "it does")
             raise ConfigError(
-                f"{', '.join(given)} choose part of a split protocol, but --split {args.split} is a whole split "
-                f"that they do not change; drop {', '.join(given)}, or use --split {'/'.join(PROTOCOL_SPLITS)}"
+                f"{', '.join(given)} {choose} part of a split protocol, but --split {args.split} is a whole split "
+                f"that {they} not change; drop {', '.join(given)}, or use --split {'/'.join(PROTOCOL_SPLITS)}"
             )
     args.protocol = args.protocol or "official"
     refuse_fold_options(args.protocol, args.fold, args.n_folds)
