@@ -82,7 +82,7 @@ def seed_ignored_because(samples: Sequence[Sample], protocol: str, part: str | N
         return None
     if part == "test":
         return "the official test part is the data set's own"
-    if any(OFFICIAL_ROLES.get((sample.split or "").lower()) == "val" for sample in samples):
+    if not _official_draws_val(samples):
         return "the data set has its own validation split, so the official protocol draws nothing at random"
     return None
 
@@ -145,7 +145,7 @@ def _official(samples: list[Sample], seed: int, val_fraction: float) -> dict[str
         )
     for sample in samples:
         parts[OFFICIAL_ROLES[sample.split.lower()]].append(sample)  # type: ignore[union-attr]
-    if not parts["val"] and parts["train"]:
+    if _official_draws_val(samples) and parts["train"]:
         if not 0 < val_fraction < 1:
             raise ConfigError(f"val_fraction must lie between 0 and 1, got {val_fraction}")
         rng = np.random.default_rng(seed)
@@ -157,6 +157,11 @@ def _official(samples: list[Sample], seed: int, val_fraction: float) -> dict[str
         parts["val"] = [s for i, s in enumerate(train) if i in chosen]
         parts["train"] = [s for i, s in enumerate(train) if i not in chosen]
     return parts
+
+
+def _official_draws_val(samples: Sequence[Sample]) -> bool:
+    """Whether the official protocol draws val from train (with the seed): only where no image is in a val part."""
+    return not any(OFFICIAL_ROLES.get((sample.split or "").lower()) == "val" for sample in samples)
 
 
 def _stratified(samples: list[Sample], seed: int) -> dict[str, list[Sample]]:
