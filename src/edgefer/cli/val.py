@@ -80,8 +80,7 @@ def run(args: argparse.Namespace) -> int:
     device = _resolve_device(args.device)
     model = load_weights(args.weights).to(device)
     samples = read_dataset(name, root)
-    _refuse_ignored_seed(args, samples)
-    args.split_seed = args.split_seed or 0
+    _check_split_seed(args, samples)
     chosen, split = select_split(samples, args.split, args.protocol, args.split_seed, args.fold, args.n_folds)
     images, labels = load_arrays(chosen, model.preprocess.image_size)
 
@@ -145,19 +144,19 @@ def _check_split_options(args: argparse.Namespace) -> None:
     args.fold = args.fold or 0
 
 
-def _refuse_ignored_seed(args: argparse.Namespace, samples: list) -> None:
-    """--split-seed where it would not change the split asked for (known only once the data set is read: RAF-DB's
-    official val part is drawn with the seed, FER2013's is its own PublicTest)."""
+def _check_split_seed(args: argparse.Namespace, samples: list) -> None:
+    """Refuse --split-seed where it would not change the split asked for (known only once the data set is read:
+    RAF-DB's official val part is drawn with the seed, FER2013's is its own PublicTest), then fill in its default."""
     from edgefer.data.splits import seed_ignored_because
     from edgefer.errors import ConfigError
 
-    if args.split_seed is None or args.split not in PROTOCOL_SPLITS:
-        return
-    reason = seed_ignored_because(samples, args.protocol, args.split)
-    if reason:
-        raise ConfigError(
-            f"--split-seed does not change {args.split} of {args.protocol} here ({reason}); drop --split-seed"
-        )
+    if args.split_seed is not None and args.split in PROTOCOL_SPLITS:
+        reason = seed_ignored_because(samples, args.protocol, args.split)
+        if reason:
+            raise ConfigError(
+                f"--split-seed does not change {args.split} of {args.protocol} here ({reason}); drop --split-seed"
+            )
+    args.split_seed = args.split_seed or 0
 
 
 def _split_options(args: argparse.Namespace) -> dict:
