@@ -146,6 +146,22 @@ def test_an_ensemble_teacher_averages_logits_and_concatenates_normalised_feature
     assert torch.allclose(single(pixels)[0], expected_logits[0], atol=1e-5)  # one teacher: its own outputs
 
 
+def test_the_recipe_chooses_how_the_teacher_shrinks_the_students_images(make_recipe, tmp_path):
+    from edgefer.train.inputs import model_input
+
+    teacher_file = _teacher(tmp_path)
+    pixels = torch.rand(2, 1, 24, 24, generator=torch.Generator().manual_seed(0))  # twice the tiny teacher's size
+    model = load_weights(teacher_file).eval()
+    for antialias in (True, False):
+        recipe = make_recipe(f"distill.teacher={teacher_file}", f"distill.teacher_antialias={str(antialias).lower()}")
+        teacher = _trainer(recipe, tmp_path / f"run_{antialias}").teacher
+        with torch.no_grad():
+            expected = model(model_input(pixels, model.preprocess, antialias=antialias))
+        assert torch.allclose(teacher(pixels)[0], expected, atol=1e-5)
+    with torch.no_grad():
+        assert not torch.allclose(model(model_input(pixels, model.preprocess, antialias=True)), expected, atol=1e-3)
+
+
 def test_distilling_from_an_ensemble_records_the_teachers_validation_accuracy(make_recipe, arrays, tmp_path):
     from edgefer.train.inputs import model_input, pixel_batch
 

@@ -15,13 +15,14 @@ def pixel_batch(images: np.ndarray, index: np.ndarray | torch.Tensor, device: to
     return torch.from_numpy(chosen).to(device).unsqueeze(1).float().div_(255)  # (B, 1, H, W)
 
 
-def model_input(pixels: torch.Tensor, preprocess: Preprocess) -> torch.Tensor:
-    """Fit a (B, C, H, W) pixel batch to a model: channel count, size (bilinear), then (x − mean) / std."""
+def model_input(pixels: torch.Tensor, preprocess: Preprocess, antialias: bool = True) -> torch.Tensor:
+    """Fit a (B, C, H, W) pixel batch to a model: channel count, size (bilinear, ``antialias``-filtered when
+    shrinking), then (x − mean) / std."""
     channels, height, width = preprocess.input_size
     if pixels.shape[1] != channels:
         pixels = pixels.mean(dim=1, keepdim=True) if channels == 1 else pixels[:, :1].expand(-1, channels, -1, -1)
     if pixels.shape[-2:] != (height, width):
-        pixels = F.interpolate(pixels, size=(height, width), mode="bilinear", align_corners=False, antialias=True)
+        pixels = F.interpolate(pixels, size=(height, width), mode="bilinear", align_corners=False, antialias=antialias)
     mean = torch.tensor(preprocess.mean, device=pixels.device).view(1, -1, 1, 1)
     std = torch.tensor(preprocess.std, device=pixels.device).view(1, -1, 1, 1)
     return (pixels - mean) / std

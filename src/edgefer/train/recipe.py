@@ -98,6 +98,11 @@ class DistillConfig:
     beta: float = 0.5  # weight of the feature (MSE) term, HCMTMM Eq. 11
     temperature: float = 4.0
     cache_teacher: bool = True  # precompute the teacher's outputs once when augmentation is off
+    # Whether the teacher's input is shrunk from the student's size with an antialiasing filter (the right filter
+    # for images cached from larger sources). false: plain bilinear, which nearly undoes the cache's enlargement of
+    # images stored smaller than the student's size (FER2013's 48x48 at HCMTMM's 98x98, where the antialiased
+    # blur costs the shipped 48x48 models 1.9-2.8 points of PublicTest accuracy; docs/results.md).
+    teacher_antialias: bool = True
 
     def __post_init__(self) -> None:
         # One spelling per recipe, so that a run resumed with --teacher a.pt matches one started from [a.pt], and an

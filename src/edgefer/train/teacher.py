@@ -27,8 +27,9 @@ from edgefer.train.inputs import model_input, pixel_batch
 
 
 class Teacher:
-    def __init__(self, models: list[nn.Module], device: torch.device) -> None:
+    def __init__(self, models: list[nn.Module], device: torch.device, antialias: bool = True) -> None:
         self.models = [model.to(device).eval() for model in models]
+        self.antialias = antialias  # how a larger student image is shrunk to each teacher's size (model_input)
         for model in self.models:
             for parameter in model.parameters():
                 parameter.requires_grad_(False)
@@ -36,7 +37,7 @@ class Teacher:
         self.cache: tuple[torch.Tensor, torch.Tensor] | None = None
 
     @classmethod
-    def load(cls, paths: list[str], classes: tuple[str, ...], device: torch.device) -> Teacher:
+    def load(cls, paths: list[str], classes: tuple[str, ...], device: torch.device, antialias: bool = True) -> Teacher:
         """Load one teacher or an ensemble and check each predicts the student's classes, in the student's order."""
         models = []
         for path in paths:
@@ -47,14 +48,14 @@ class Teacher:
                     "train a teacher on the same classes (same data set and data.classes) or drop --teacher"
                 )
             models.append(model)
-        return cls(models, device)
+        return cls(models, device, antialias)
 
     @torch.no_grad()
     def __call__(self, pixels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Logits (B, K) and features (B, D) of a (B, C, H, W) pixel batch in [0, 1]."""
         outputs = []
         for model in self.models:
-            features = model.forward_features(model_input(pixels, model.preprocess))  # (B, D_i)
+            features = model.forward_features(model_input(pixels, model.preprocess, self.antialias))  # (B, D_i)
             outputs.append((model.forward_head(features), features))
         if len(outputs) == 1:
             return outputs[0]

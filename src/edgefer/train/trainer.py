@@ -131,7 +131,11 @@ class Trainer:
             shared = init_from_weights(self.model, spec.init, self.classes)
             self.meta["init"] = {"weights": spec.init, "sha256": sha256_of(spec.init), "shared_classes": shared}
         teacher_files = recipe.distill.teacher_files()
-        self.teacher = Teacher.load(teacher_files, self.classes, self.device) if teacher_files else None
+        self.teacher = (
+            Teacher.load(teacher_files, self.classes, self.device, recipe.distill.teacher_antialias)
+            if teacher_files
+            else None
+        )
         projection = nn.Identity()
         if self.teacher is not None:
             channels, height, width = self.model.preprocess.input_size
