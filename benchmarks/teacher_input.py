@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 
 from edgefer.data import load_arrays, read_dataset
-from edgefer.labels import EMOTIONS
+from edgefer.models import load_weights
 from edgefer.train.teacher import Teacher
 from edgefer.weights import shipped_weights
 
@@ -46,15 +46,19 @@ def main() -> None:
     print(f"| teacher | own size | {side}→own, antialiased (default) | {side}→own, plain bilinear |")
     print("|---|---|---|---|")
     device = torch.device("cpu")
+    student_images, student_labels = load_arrays(samples, (side, side), progress=False)
     for name in args.teachers:
-        path = str(shipped_weights(name).path)
-        cells = []
-        for size, antialias in ((None, True), (side, True), (side, False)):
-            teacher = Teacher.load([path], EMOTIONS, device, antialias)
-            own = teacher.models[0].preprocess.image_size
-            images, labels = load_arrays(samples, own if size is None else (size, size), progress=False)
-            cells.append(f"{100 * teacher.accuracy(images, labels, args.batch_size):.2f} %")
-        print(f"| {name} ({own[0]}x{own[1]}) | " + " | ".join(cells) + " |", flush=True)
+        shipped = shipped_weights(name)
+        model = load_weights(shipped.path, shipped.sha256)
+        own = model.preprocess.image_size
+        own_images, own_labels = load_arrays(samples, own, progress=False)
+        accuracies = [
+            Teacher([model], device).accuracy(own_images, own_labels, args.batch_size),
+            Teacher([model], device, antialias=True).accuracy(student_images, student_labels, args.batch_size),
+            Teacher([model], device, antialias=False).accuracy(student_images, student_labels, args.batch_size),
+        ]
+        cells = " | ".join(f"{100 * accuracy:.2f} %" for accuracy in accuracies)
+        print(f"| {name} ({own[0]}x{own[1]}) | {cells} |", flush=True)
 
 
 if __name__ == "__main__":
