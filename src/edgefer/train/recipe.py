@@ -101,7 +101,8 @@ class DistillConfig:
     # Whether the teacher's input is shrunk from the student's size with an antialiasing filter (the right filter
     # for images cached from larger sources). false: plain bilinear, which nearly undoes the cache's enlargement of
     # images stored smaller than the student's size (FER2013's 48x48 at HCMTMM's 98x98, where the antialiased
-    # blur costs the shipped 48x48 models 1.9-2.8 points of PublicTest accuracy; docs/results.md).
+    # blur costs the shipped dmsnet_light and lightcnn 1.9-2.8 points of PublicTest accuracy as teachers;
+    # benchmarks/teacher_input.py).
     teacher_antialias: bool = True
 
     def __post_init__(self) -> None:
