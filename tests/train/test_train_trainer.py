@@ -35,8 +35,9 @@ def test_curves_png_is_written_after_each_epoch(make_recipe, arrays, tmp_path):
     assert (tmp_path / "run" / "curves.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_resume_after_interruption_equals_an_uninterrupted_run(make_recipe, arrays, tmp_path):
-    recipe = make_recipe("train.epochs=4", "model.kwargs={dropout: 0.3}")
+@pytest.mark.parametrize("ema_decay", [0.0, 0.9])
+def test_resume_after_interruption_equals_an_uninterrupted_run(make_recipe, arrays, tmp_path, ema_decay):
+    recipe = make_recipe("train.epochs=4", "model.kwargs={dropout: 0.3}", f"train.ema_decay={ema_decay}")
     straight = _trainer(recipe, tmp_path / "straight")
     straight.fit(*arrays)
 
@@ -56,7 +57,22 @@ def test_resume_after_interruption_equals_an_uninterrupted_run(make_recipe, arra
     assert resumed.start_epoch == 2
     resumed.fit(*arrays)
     assert _max_difference(straight.model, resumed.model) <= 1e-6
+    assert _max_difference(straight.selected_model, resumed.selected_model) <= 1e-6
     assert [row["train_loss"] for row in resumed.history] == [row["train_loss"] for row in straight.history]
+    assert [row["val_acc"] for row in resumed.history] == [row["val_acc"] for row in straight.history]
+
+
+def test_with_weight_averaging_the_average_is_validated_and_saved_and_the_live_weights_train_on(
+    make_recipe, arrays, tmp_path
+):
+    trainer = _trainer(make_recipe("train.epochs=3", "train.ema_decay=0.9"), tmp_path / "run")
+    history = trainer.fit(*arrays)
+    assert _max_difference(trainer.model, trainer.selected_model) > 1e-4  # two sets of weights
+    last = load_weights(tmp_path / "run" / "last.pt")
+    assert _max_difference(last, trainer.selected_model) == 0.0
+    _, val = arrays
+    assert trainer.evaluate(val)[1] == history[-1]["val_acc"]
+    assert trainer.evaluate(val, trainer.model)[1] == history[-1]["live_val_acc"]
 
 
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(make_recipe, arrays, tmp_path):

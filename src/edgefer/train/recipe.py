@@ -82,6 +82,9 @@ class TrainConfig:
     step_size: int = 10  # step schedule only
     gamma: float = 0.1  # step schedule only
     label_smoothing: float = 0.0
+    # Decay of an exponential moving average of the weights, updated every step; the average is what is validated,
+    # selected and saved (train/weight_average.py). 0 switches it off; 0.999 averages over about 1,000 steps.
+    ema_decay: float = 0.0
     seed: int = 0
     device: str = "auto"  # auto: CUDA when present, else CPU
     threads: int = 0  # 0: leave PyTorch's default
@@ -261,6 +264,10 @@ def _validate(recipe: Recipe) -> None:
     )
     need(recipe.train.threads >= 0, f"train.threads must be 0 (default) or more, got {recipe.train.threads}")
     need(0 <= recipe.train.label_smoothing < 1, "train.label_smoothing must be in [0, 1)")
+    need(
+        0 <= recipe.train.ema_decay < 1,
+        f"train.ema_decay must be in [0, 1) (0: no weight averaging; e.g. 0.999), got {recipe.train.ema_decay}",
+    )
     need(recipe.distill.temperature > 0, "distill.temperature must be positive")
     teachers = recipe.distill.teacher_files()
     need(

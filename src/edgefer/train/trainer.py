@@ -6,7 +6,8 @@ seeded with (seed, e, r). The state of every random generator is therefore a fun
 is why a checkpoint (written after each epoch) resumes bit-exactly, also under DDP.
 
 Outputs in ``out_dir``: ``checkpoint.pt`` (full state, for ``--resume``), ``best.pt`` and ``last.pt`` (weight
-files for ``edgefer val/predict/export``), ``history.json`` and ``curves.png``. Only rank 0 writes.
+files for ``edgefer val/predict/export``), ``history.json`` and ``curves.png``. Only rank 0 writes. With
+``train.ema_decay`` the weight files and the validation figures are those of the weights' moving average.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from edgefer.train.inputs import model_input, pixel_batch
 from edgefer.train.losses import distillation_loss, feature_projection
 from edgefer.train.recipe import Recipe
 from edgefer.train.teacher import Teacher
+from edgefer.train.weight_average import WeightAverage
 
 
 class TrainingError(EdgeferError):
@@ -144,12 +146,18 @@ class Trainer:
                 student_dim = self.model.forward_features(dummy).shape[1]
             projection = feature_projection(student_dim, self.teacher.feature_dim()).to(self.device)
         self.step_module = StudentStep(self.model, projection)
+        self.average = WeightAverage(self.model, recipe.train.ema_decay) if recipe.train.ema_decay > 0 else None
         self.optimizer = build_optimizer(self.step_module.parameters(), recipe)
         self.scheduler = build_scheduler(self.optimizer, recipe)
         self.history: list[dict[str, Any]] = []
         self.best_metric = -math.inf
         self.best_epoch = 0
         self.start_epoch = 0
+
+    @property
+    def selected_model(self) -> nn.Module:
+        """The model that is validated, selected and saved: the weights' moving average, or the live weights."""
+        return self.average.model if self.average is not None else self.model
 
     @property
     def checkpoint_path(self) -> Path:
@@ -168,6 +176,8 @@ class Trainer:
                 "resume with the same distill.teacher, or start a new run"
             ) from None
         self.model.load_state_dict(state["model"])
+        if self.average is not None:
+            self.average.model.load_state_dict(state["average"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.history = list(state["history"])
@@ -186,9 +196,11 @@ class Trainer:
 
     def _save(self, epoch: int, improved: bool) -> None:
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        save_weights(self.out_dir / "last.pt", self.model, self.classes, self._weights_meta(epoch))
+        selected = self.selected_model
+        save_weights(self.out_dir / "last.pt", selected, self.classes, self._weights_meta(epoch))
         if improved:
-            save_weights(self.out_dir / "best.pt", self.model, self.classes, self._weights_meta(epoch))
+            save_weights(self.out_dir / "best.pt", selected, self.classes, self._weights_meta(epoch))
+        average = {"average": self.average.model.state_dict()} if self.average is not None else {}
         save_checkpoint(
             self.checkpoint_path,
             {
@@ -198,6 +210,7 @@ class Trainer:
                 "epoch": epoch,
                 "seed": self.recipe.train.seed,
                 "model": self.model.state_dict(),
+                **average,
                 "projection": self.step_module.projection.state_dict(),
                 "optimizer": self.optimizer.state_dict(),
                 "scheduler": self.scheduler.state_dict(),
@@ -274,6 +287,8 @@ class Trainer:
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 self.optimizer.step()
+                if self.average is not None:
+                    self.average.update(self.model)
                 loss_sum += loss.item() * len(index)
                 correct += (logits.argmax(1) == target).sum().item()
                 seen += len(index)
@@ -288,16 +303,18 @@ class Trainer:
         return loss_sum, correct, seen, data_seconds
 
     @torch.no_grad()
-    def evaluate(self, split: ArraySplit) -> tuple[float, float]:
-        """(mean cross-entropy, accuracy) of the model on a split, sharded over ranks and reduced."""
-        self.model.eval()
+    def evaluate(self, split: ArraySplit, model: nn.Module | None = None) -> tuple[float, float]:
+        """(mean cross-entropy, accuracy) on a split of ``model`` (default: the selected one), sharded over ranks
+        and reduced."""
+        model = self.selected_model if model is None else model
+        model.eval()
         index = torch.arange(len(split))[self.context.rank :: self.context.world_size]  # every image exactly once
         labels = torch.from_numpy(np.asarray(split.labels, dtype=np.int64))
         loss_sum = correct = 0.0
         for start in range(0, len(index), self.recipe.train.eval_batch_size):
             chunk = index[start : start + self.recipe.train.eval_batch_size]
             pixels = pixel_batch(split.images, chunk.numpy(), self.device)
-            logits = self.model(model_input(pixels, self.model.preprocess))
+            logits = model(model_input(pixels, model.preprocess))
             target = labels[chunk].to(self.device)
             loss_sum += F.cross_entropy(logits, target, reduction="sum").item()
             correct += (logits.argmax(1) == target).sum().item()
@@ -332,7 +349,10 @@ class Trainer:
             lr = self.optimizer.param_groups[0]["lr"]
             loss_sum, correct, seen, data_seconds = self._train_epoch(module, train, epoch)
             broadcast_buffers(self.model, self.context)
-            val_loss, val_acc = self.evaluate(val) if val is not None and len(val) else (None, None)
+            if self.average is not None:  # its BatchNorm statistics averaged each rank's own
+                broadcast_buffers(self.average.model, self.context)
+            has_val = val is not None and len(val) > 0
+            val_loss, val_acc = self.evaluate(val) if has_val else (None, None)
             self.scheduler.step()
             row = {
                 "epoch": epoch + 1,
@@ -344,6 +364,8 @@ class Trainer:
                 "seconds": time.perf_counter() - started,
                 "data_seconds": data_seconds,
             }
+            if self.average is not None and has_val:  # how much the average gives over the live weights
+                row["live_val_acc"] = self.evaluate(val, self.model)[1]
             self.history.append(row)
             metric = val_acc if val_acc is not None else float(epoch)
             improved = metric > self.best_metric
@@ -353,6 +375,8 @@ class Trainer:
                 self._save(epoch + 1, improved)
                 if self.show_progress:
                     shown = f"val loss {val_loss:.4f} acc {val_acc:.4f}" if val_acc is not None else "no val split"
+                    if "live_val_acc" in row:
+                        shown += f" (averaged weights; live weights {row['live_val_acc']:.4f})"
                     tqdm.write(
                         f"epoch {epoch + 1}: train loss {row['train_loss']:.4f} acc {row['train_acc']:.4f}, "
                         f"{shown}, {row['seconds']:.1f}s"
