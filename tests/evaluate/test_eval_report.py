@@ -65,3 +65,14 @@ def test_training_curves_png_with_a_gap(tmp_path):
     assert width > 2 * height
     with pytest.raises(ValueError, match="empty"):
         plot_training_curves([], tmp_path / "none.png")
+
+
+def test_training_curves_draw_the_live_weights_beside_their_average(tmp_path):
+    history = [
+        {"epoch": e, "train_loss": 1 / e, "train_acc": 0.5, "val_loss": 1 / e, "val_acc": 0.5, "lr": 1e-3, "seconds": 1}
+        for e in range(1, 4)
+    ]
+    without = plot_training_curves(history, tmp_path / "without.png").read_bytes()
+    for e, row in enumerate(history, start=1):
+        row["live_val_acc"] = 0.4 + 0.01 * e
+    assert plot_training_curves(history, tmp_path / "with.png").read_bytes() != without

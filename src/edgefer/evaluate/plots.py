@@ -62,7 +62,9 @@ def plot_training_curves(history: Sequence[dict], path: str | Path, title: str |
     """Loss and accuracy per epoch (train vs val) and the learning rate, side by side, written as PNG.
 
     ``history`` rows have ``epoch, train_loss, train_acc, val_loss, val_acc, lr, seconds``; a missing or None
-    value leaves a gap in its curve. A dotted line marks the epoch of the best validation accuracy.
+    value leaves a gap in its curve. A dotted line marks the epoch of the best validation accuracy. Rows of a run
+    with weight averaging also have ``live_val_acc`` (the live weights'; ``val_acc`` is the average's), drawn
+    beside it.
     """
     if not history:
         raise ValueError("no epochs to plot: history is empty")
@@ -75,6 +77,8 @@ def plot_training_curves(history: Sequence[dict], path: str | Path, title: str |
     for axes, metric, label in ((loss_axes, "loss", "loss"), (acc_axes, "acc", "accuracy")):
         for split, style in (("train", "o-"), ("val", "s-")):
             axes.plot(epochs, _column(history, f"{split}_{metric}"), style, markersize=3, label=split)
+        if metric == "acc" and any("live_val_acc" in row for row in history):
+            axes.plot(epochs, _column(history, "live_val_acc"), "^--", markersize=3, label="val, live weights")
         if best is not None:
             axes.axvline(epochs[best], color="grey", linestyle=":", label=f"best val acc (epoch {epochs[best]})")
         axes.set_title(label)
