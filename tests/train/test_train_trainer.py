@@ -73,6 +73,10 @@ def test_with_weight_averaging_the_average_is_validated_and_saved_and_the_live_w
     _, val = arrays
     assert trainer.evaluate(val)[1] == history[-1]["val_acc"]
     assert trainer.evaluate(val, trainer.model)[1] == history[-1]["live_val_acc"]
+    plain = _trainer(make_recipe("train.epochs=3"), tmp_path / "plain")
+    plain.fit(*arrays)
+    assert _max_difference(plain.model, trainer.model) == 0.0  # averaging leaves the live weights' training alone
+    assert [row["val_acc"] for row in plain.history] == [row["live_val_acc"] for row in history]
 
 
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(make_recipe, arrays, tmp_path):
