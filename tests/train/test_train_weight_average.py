@@ -12,7 +12,7 @@ def test_each_update_moves_float_weights_by_one_minus_decay_and_copies_integer_b
         for parameter in live.parameters():
             parameter.add_(1.0)
     live.train()(torch.randn(4, 3))  # moves BatchNorm's running statistics and counts one batch
-    average.update(live)
+    average.update()
     state, current = average.model.state_dict(), live.state_dict()
     for key, value in state.items():
         if value.dtype.is_floating_point:

@@ -288,7 +288,7 @@ class Trainer:
                 loss.backward()
                 self.optimizer.step()
                 if self.average is not None:
-                    self.average.update(self.model)
+                    self.average.update()
                 loss_sum += loss.item() * len(index)
                 correct += (logits.argmax(1) == target).sum().item()
                 seen += len(index)
