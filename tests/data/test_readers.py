@@ -198,10 +198,14 @@ def test_detect_and_parse_data_spec(fer_folder, fer_csv, ckplus_release, rafdb_d
     with pytest.raises(DatasetError, match="does not exist"):
         parse_data_spec(str(kdef_dir.parent / "nowhere"))
     (kdef_dir.parent / "empty").mkdir()
-    with pytest.raises(DatasetError, match=r"cannot tell which data set .* name it as NAME="):
+    with pytest.raises(DatasetError, match="empty' is an empty folder; give the folder that holds the data set's"):
         detect_dataset(kdef_dir.parent / "empty")
+    (kdef_dir.parent / "other").mkdir()
+    (kdef_dir.parent / "other" / "notes.txt").write_text("not a data set", encoding="utf-8")
+    with pytest.raises(DatasetError, match=r"cannot tell which data set .* name it as NAME="):
+        detect_dataset(kdef_dir.parent / "other")
     with pytest.raises(DatasetError, match="holds; name it with --dataset NAME, NAME one of"):
-        detect_dataset(kdef_dir.parent / "empty", naming="name it with --dataset NAME")
+        detect_dataset(kdef_dir.parent / "other", naming="name it with --dataset NAME")
 
 
 def test_an_empty_data_set_path_is_refused_not_taken_as_the_working_folder(fer_folder, monkeypatch):

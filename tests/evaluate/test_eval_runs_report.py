@@ -51,6 +51,8 @@ def test_report_tables_mean_and_std_and_draws_the_chart(tmp_path, capsys):
         (["--run", "FER2013:Baseline"], "is not GROUP:LABEL=RUN_DIR"),
         (["--run", "FER2013:Baseline={missing}"], "no summary.json in"),
         (["--run", "FER2013:Baseline={untested}"], "has no test accuracy"),
+        (["--run", "FER2013:Baseline={damaged}"], "summary.json' is not valid JSON (Expecting"),
+        (["--run", "FER2013:Baseline={crossval}"], "is an `edgefer crossval` run (crossval.json), not a training"),
         (["--run", "A:b={done}", "--run", "A:b={done}"], "--run A:b is given twice"),
         (["--run", "A:b={done}", "--out", "{done}/folder.png"], "is a folder; give a file path"),
         (["--run", "A:b={done}", "--out", "{done}/summary.json/x.png"], "cannot create the folder"),
@@ -64,10 +66,17 @@ def test_report_refuses_bad_input_with_one_line(tmp_path, capsys, args, message)
     untested = tmp_path / "untested"
     untested.mkdir()
     (untested / "summary.json").write_text(json.dumps(summarize([{"fold": None, "test": None}])), encoding="utf-8")
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    (damaged / "summary.json").write_text('{"accuracy": ', encoding="utf-8")
+    crossval = tmp_path / "crossval"
+    crossval.mkdir()
+    (crossval / "crossval.json").write_text("{}", encoding="utf-8")
     done = _finished_run(tmp_path / "done", [0.7])
     (done / "folder.png").mkdir()
     (done / "old.png").write_bytes(b"")
-    paths = {"missing": tmp_path / "missing", "untested": untested, "done": done}
+    paths = {"missing": tmp_path / "missing", "untested": untested, "done": done, "damaged": damaged}
+    paths["crossval"] = crossval
     assert main(["report", *(arg.format(**paths) for arg in args)]) == 2
     error = capsys.readouterr().err
     assert message in error and len(error.strip().splitlines()) == 1

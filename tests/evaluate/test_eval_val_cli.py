@@ -68,6 +68,19 @@ def test_val_on_all_images_of_a_data_set(weights, fer_like, tmp_path):
     )
     report = json.loads((out / "report.json").read_text())
     assert report["n_images"] == 3 * (3 + 2 + 4) and report["data"]["split"] == "all images"
+    assert report["data"]["unreadable_images"] == 0
+
+
+def test_unreadable_images_are_counted_in_the_report(weights, fer_like, tmp_path, capsys):
+    (fer_like / "test" / "happy" / "PrivateTest_broken.png").write_bytes(b"\x89PNG not really")
+    out = tmp_path / "out"
+    with pytest.warns(UserWarning, match="skipped 1 of 13 images that could not be read"):
+        args = ["--data", f"fer2013={fer_like}", "--split", "PrivateTest", "--out", str(out)]
+        code = main(["val", "--weights", str(weights), *args])
+    assert code == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["n_images"] == 12 and report["data"]["unreadable_images"] == 1
+    assert ": 12 images (1 unreadable, not scored)" in capsys.readouterr().out
 
 
 def test_val_on_a_manifest_written_by_data_split(weights, fer_like, tmp_path):

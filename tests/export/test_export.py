@@ -79,10 +79,14 @@ def test_failed_export_leaves_nothing_behind(tmp_path, monkeypatch):
 def test_cli_exports_int8_with_calibration_and_eval(face_folder, tmp_path, capsys):
     weights = save_weights(tmp_path / "lightcnn.pt", create_model("lightcnn"))
     out = tmp_path / "export"
-    args = ["export", "--weights", str(weights), "--int8", "--calib", f"folder={face_folder}", "--calib-count", "16"]
+    args = ["export", "--weights", str(weights), "--int8", "--calib", f"folder={face_folder}", "--calib-count", "999"]
     args += ["--eval", f"folder={face_folder}", "--eval-split", "test", "--out", str(out), "--json"]
     assert main(args) == 0
-    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    captured = capsys.readouterr()
+    report = json.loads(captured.out.strip().splitlines()[-1])
+    calibrated = json.loads((out / "export.json").read_text())["calibration_images"]
+    assert 0 < calibrated < 28  # the training split of the 28 images, not the 999 asked for, and said so
+    assert f"has only {calibrated} training images; calibrating on them instead of --calib-count 999" in captured.err
     artefacts = [row["artefact"] for row in report["rows"]]
     assert artefacts == ["PyTorch fp32 (reference)", "ONNX fp32", "ONNX int8"]
     assert all(row["accuracy"] is not None for row in report["rows"])

@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from edgefer.errors import ModelError
 from edgefer.models import create_model
 
 
@@ -32,3 +33,10 @@ def test_any_input_size_gives_logits(size):
     model = create_model("lightcnn", num_classes=8, img_size=size).eval()
     with torch.no_grad():
         assert model(torch.randn(1, 1, size, size)).shape == (1, 8)
+
+
+def test_too_small_an_input_is_refused_when_the_model_is_built():
+    with pytest.raises(ModelError, match="lightcnn needs img_size >= 16, got 15"):
+        create_model("lightcnn", img_size=15)
+    with pytest.raises(ModelError, match="img_size >= 8, got 7"):
+        create_model("lightcnn", img_size=7, widths=(8, 16, 32))

@@ -121,3 +121,16 @@ def test_a_shipped_file_given_by_path_is_checked_against_its_recipe(tmp_path, mo
 def test_a_folder_given_as_weights_names_the_file_inside_it(tmp_path):
     weights = save_weights(tmp_path / "run" / "fold_00" / "best.pt", create_model("lightcnn"))
     assert f"is a folder; give a weights file `edgefer train` wrote in it, e.g. {weights}" in _error(tmp_path / "run")
+
+
+def test_a_newer_weights_format_is_named_as_such(payload, tmp_path):
+    message = _error(_broken(payload, tmp_path, lambda p: p.update(format="edgefer-weights/99")))
+    assert "weights format 'edgefer-weights/99', which this edgefer does not read" in message
+    assert "upgrade edgefer" in message
+
+
+def test_an_onnx_file_given_as_weights_says_so(tmp_path):
+    path = tmp_path / "model.onnx"
+    path.write_bytes(b"\x08\x07")  # never opened: the suffix says what it is
+    with pytest.raises(ModelError, match=r"is an ONNX model, not edgefer weights; give the \.pt file"):
+        load_weights(path)

@@ -60,6 +60,17 @@ def test_folder_run_reports_bad_files_and_goes_on(capsys, weights_path, sample_b
     assert "skipped" in err and "zero.png" in err and "empty (0 bytes)" in err
 
 
+def test_face_crops_without_a_detected_face_suggest_detector_none(capsys, weights_path, tmp_path):
+    crop = tmp_path / "crop.png"
+    cv2.imwrite(str(crop), np.full((48, 48), 128, np.uint8))  # too small and too plain for Viola-Jones to find a face
+    model = ("--model", str(weights_path), "--backend", "torch")
+    code, out, err = _predict(capsys, str(crop), *model)
+    assert code == 0 and json.loads(out)["faces"] == []
+    assert "haar detector found no face in 1 image(s); if they are already cropped faces, add --detector none" in err
+    code, out, err = _predict(capsys, str(crop), *model, "--detector", "none")
+    assert code == 0 and len(json.loads(out)["faces"]) == 1 and "found no face" not in err
+
+
 def test_inputs_sharing_a_name_keep_separate_annotated_copies(capsys, weights_path, sample_bgr, tmp_path):
     inputs = tmp_path / "in"
     inputs.mkdir()

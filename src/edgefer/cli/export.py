@@ -140,6 +140,12 @@ def _calibration(model, spec: str, count: int, seed: int):
     name, root = parse_data_spec(spec)
     samples = read_dataset(name, root)
     train, _ = select_split(samples, "train", protocol=default_protocol(samples))
+    if len(train) < count:
+        print(
+            f"warning: {spec} has only {len(train)} training images; calibrating on them instead of "
+            f"--calib-count {count}",
+            file=sys.stderr,
+        )
     images, _ = load_arrays(draw_samples(train, count, seed), model.preprocess.image_size)
     return model.preprocess.apply(images)
 

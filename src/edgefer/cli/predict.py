@@ -215,6 +215,12 @@ def run(args: argparse.Namespace) -> int:
         )
     if skipped:
         print(f"edgefer predict: skipped {len(skipped)} unreadable file(s) (listed above)", file=sys.stderr)
+    if still and frames_done and not faces_seen and args.detector != "none":
+        print(
+            f"edgefer predict: the {args.detector} detector found no face in {frames_done} image(s); "
+            "if they are already cropped faces, add --detector none",
+            file=sys.stderr,
+        )
     if save is not None:
         print(f"edgefer predict: results and annotated output in {save}", file=sys.stderr)
     return 0

@@ -98,7 +98,13 @@ def run(args: argparse.Namespace) -> int:
             "weights": str(args.weights),
             "model": model.model_name,
             "model_classes": list(model_classes(model)),
-            "data": {"name": name, "root": str(root), "split": split, **_split_options(args)},
+            "data": {
+                "name": name,
+                "root": str(root),
+                "split": split,
+                **_split_options(args),
+                "unreadable_images": len(chosen) - len(images),  # skipped with a warning, not scored
+            },
             "tta": args.tta,
             "device": str(device),
             "seconds": round(time.perf_counter() - start, 3),
@@ -110,7 +116,10 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report))
         return 0
-    print(f"{model.model_name} ({args.weights}) on {name} {split}: {report['n_images']} images, tta {args.tta}")
+    unreadable = report["data"]["unreadable_images"]
+    skipped = f" ({unreadable} unreadable, not scored)" if unreadable else ""
+    counted = f"{report['n_images']} images{skipped}"
+    print(f"{model.model_name} ({args.weights}) on {name} {split}: {counted}, tta {args.tta}")
     if report["class_match"]["note"]:
         print(f"note: {report['class_match']['note']} ({report['class_match']['dropped_images']} images dropped)")
     print(format_table(report))

@@ -49,6 +49,11 @@ def read_run_accuracy(group: str, label: str, run_dir: str | Path) -> RunAccurac
     """The test accuracy in ``run_dir/summary.json``, as written by ``edgefer train`` when every fold is done."""
     run_dir = Path(run_dir)
     path = run_dir / "summary.json"
+    if not path.is_file() and (run_dir / "crossval.json").is_file():
+        raise ConfigError(
+            f"{str(run_dir)!r} is an `edgefer crossval` run (crossval.json), not a training run; give one of its "
+            "training runs, or read its matrix in crossval.json"
+        )
     if not path.is_file():
         raise ConfigError(
             f"no summary.json in {str(run_dir)!r}: not a finished training run; train it with "
@@ -56,6 +61,12 @@ def read_run_accuracy(group: str, label: str, run_dir: str | Path) -> RunAccurac
         )
     try:
         summary = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as error:
+        raise ConfigError(
+            f"{str(path)!r} is not valid JSON ({error}); it was damaged after `edgefer train` wrote it: "
+            "re-run the training to rewrite it"
+        ) from None
+    try:
         accuracy = summary["accuracy"]
         tested = sum(1 for result in summary["results"] if result["test"])
         return RunAccuracy(group, label, run_dir, float(accuracy["mean"]), float(accuracy["std"]), tested)

@@ -155,6 +155,7 @@ def _write_manifest(
         "int8": int8,
         "target": target if fmt == "espdl" else None,
         "checked_on": inputs.check_name,
+        "calibration_images": None if inputs.calibration is None else len(inputs.calibration),
         "files": sorted(path.name for path in scratch.iterdir()),
         "rows": result.rows,
     }

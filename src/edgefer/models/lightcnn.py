@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from edgefer.errors import ModelError
 from edgefer.models.registry import register_model
 
 
@@ -38,6 +39,7 @@ class LightCNN(nn.Module):
             ]
             channels = width
         self.blocks = nn.Sequential(*blocks)
+        self.min_img_size = 2 ** len(widths)  # every block halves the map, which must keep at least one pixel
         self.num_features = hidden
         self.fc1 = nn.Linear(channels, hidden)
         self.drop = nn.Dropout(drop_rate)
@@ -59,4 +61,7 @@ class LightCNN(nn.Module):
 @register_model(default_img_size=48)
 def lightcnn(num_classes: int = 7, in_chans: int = 1, img_size: int | None = None, **kwargs: object) -> LightCNN:
     """Lean 4-block CNN for 48×48 greyscale faces, designed in the spirit of seed paper 003 (~106K parameters)."""
-    return LightCNN(num_classes=num_classes, in_chans=in_chans, **kwargs)  # type: ignore[arg-type]
+    model = LightCNN(num_classes=num_classes, in_chans=in_chans, **kwargs)  # type: ignore[arg-type]
+    if img_size is not None and img_size < model.min_img_size:
+        raise ModelError(f"lightcnn needs img_size >= {model.min_img_size}, got {img_size}; pass a larger img_size")
+    return model

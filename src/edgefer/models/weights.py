@@ -84,6 +84,11 @@ def read_weights_file(path: str | Path, expected_sha256: str | None = None) -> d
             f"weights file {str(path)!r} does not match its recorded sha256; the file is corrupt "
             "or was replaced: reinstall edgefer or re-run the training command in its recipe"
         )
+    if path.suffix.lower() == ".onnx":
+        raise ModelError(
+            f"{str(path)!r} is an ONNX model, not edgefer weights; give the .pt file it was exported from "
+            "(`edgefer predict` and `edgefer serve` also take the .onnx itself as --model)"
+        )
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types for a bad file
@@ -91,7 +96,13 @@ def read_weights_file(path: str | Path, expected_sha256: str | None = None) -> d
             f"cannot read weights file {str(path)!r} ({type(error).__name__}); it is not a "
             "PyTorch file written by edgefer"
         ) from None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+    found = payload.get("format") if isinstance(payload, dict) else None
+    if isinstance(found, str) and found.startswith("edgefer-weights/") and found != FORMAT:
+        raise ModelError(
+            f"{str(path)!r} is in weights format {found!r}, which this edgefer does not read (it reads {FORMAT!r}); "
+            "upgrade edgefer, or re-export the weights with this version's `edgefer train`"
+        )
+    if found != FORMAT:
         raise ModelError(
             f"{str(path)!r} is not an edgefer weights file (format {FORMAT!r}); export weights "
             "with `edgefer train`, or load a raw state_dict into create_model(...) yourself"
