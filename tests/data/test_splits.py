@@ -77,9 +77,10 @@ def test_a_seed_is_called_ignored_exactly_where_no_seed_changes_the_part(samples
 
 
 def test_official_without_split_names_the_alternatives():
-    with pytest.raises(DatasetError, match="168 of 168 images have none; use stratified_60_20_20, kfold"):
+    fix = r"choose another protocol \(--protocol, or data.protocol in a recipe\): stratified_60_20_20, kfold"
+    with pytest.raises(DatasetError, match=f"168 of 168 images have none; {fix}"):
         split_samples(make_samples(), "official")
-    with pytest.raises(DatasetError, match="found holdout; use"):
+    with pytest.raises(DatasetError, match=f"found holdout; {fix}"):
         split_samples(make_samples(subjects=1, split="holdout"), "official")
 
 

@@ -141,7 +141,8 @@ def _official(samples: list[Sample], seed: int, val_fraction: float) -> dict[str
         found = f"{without} of {len(samples)} images have none" if without else f"found {', '.join(unknown[:5])}"
         raise DatasetError(
             f"the official protocol needs an official split on every image, {found}; "
-            "use stratified_60_20_20, kfold, subject_kfold or loso"
+            "choose another protocol (--protocol, or data.protocol in a recipe): "
+            "stratified_60_20_20, kfold, subject_kfold or loso"
         )
     for sample in samples:
         parts[OFFICIAL_ROLES[sample.split.lower()]].append(sample)  # type: ignore[union-attr]
