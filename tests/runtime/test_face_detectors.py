@@ -68,6 +68,25 @@ def test_onnx_face_model_path_that_is_missing_or_not_a_face_model(tmp_path):
         create_detector(str(bogus))
 
 
+def test_a_valid_onnx_that_is_not_a_face_model_is_one_line_without_opencv_log_noise(tmp_path, capfd):
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    weight = numpy_helper.from_array(np.zeros((3, 2), np.float32), "weight")
+    graph = helper.make_graph(
+        [helper.make_node("Gemm", ["input", "weight"], ["output"])],
+        "linear",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 2])],
+        [weight],
+    )
+    path = tmp_path / "linear.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    with pytest.raises(ConfigError, match="FaceDetectorYN cannot run"):
+        create_detector(str(path))
+    assert capfd.readouterr().err == ""  # OpenCV logs the failed shape inference at ERROR level unless silenced
+
+
 @pytest.mark.skipif(importlib.util.find_spec("dlib") is not None, reason="dlib is installed")
 def test_dlib_without_its_extra_names_the_install_command():
     with pytest.raises(MissingExtraError, match=r"pip install 'edgefer\[dlib\]'"):

@@ -1,6 +1,9 @@
 """`edgefer predict` on bad options, outputs and models: one-line errors, exit 2, no lost or wrong results."""
 
 import json
+import os
+import subprocess
+import sys
 
 import cv2
 import pytest
@@ -171,3 +174,18 @@ def test_save_expands_the_home_folder(capsys, weights_path, sample_bgr, tmp_path
     assert code == 0
     assert sorted(path.name for path in (tmp_path / "home" / "out").iterdir()) == ["a.png", "results.jsonl"]
     assert not (tmp_path / "~").exists()
+
+
+def test_a_video_that_will_not_open_prints_only_our_line(sample_video, tmp_path):
+    """FFmpeg writes to the process's stderr, which capsys does not see: run the command as a user would."""
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(sample_video.read_bytes()[: sample_video.stat().st_size // 2])  # the index is at the end
+    command = [sys.executable, "-m", "edgefer", "predict", str(broken), "--model", "lightcnn", "--backend", "torch"]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=120, env={**os.environ, "OMP_NUM_THREADS": "1"}
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"edgefer predict: error: video {str(broken)!r} will not open; check that it is a video file (mp4, avi, mkv, "
+        "...) that is not corrupt"
+    ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import os
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
@@ -56,6 +57,9 @@ def _edgefer_warnings_as_lines(command: str) -> Iterator[None]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # FFmpeg inside OpenCV prints its own complaint about a broken video ("moov atom not found") before ours;
+    # fatal messages only, unless the user asks for more.
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "8")
     try:
         with _edgefer_warnings_as_lines(args.command):
             return int(args.run(args) or 0)

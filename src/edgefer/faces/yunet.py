@@ -26,6 +26,9 @@ class YuNetDetector:
                 f"face detector model {str(path)!r} does not exist; give the path of a YuNet .onnx "
                 "file, or --detector haar"
             )
+        logging = cv2.utils.logging
+        level = logging.getLogLevel()
+        logging.setLogLevel(logging.LOG_LEVEL_SILENT)  # a model that fails is reported below in one line
         try:
             self._detector = cv2.FaceDetectorYN.create(str(path), "", (320, 320), score_threshold, nms_threshold)
             self._detector.detect(np.zeros((320, 320, 3), np.uint8))
@@ -34,6 +37,8 @@ class YuNetDetector:
                 f"OpenCV's FaceDetectorYN cannot run {str(path)!r}; it must be a YuNet-style "
                 "face detection .onnx model (face_detection_yunet_2023mar.onnx)"
             ) from None
+        finally:
+            logging.setLogLevel(level)
         self._size = (320, 320)
 
     def detect(self, image: np.ndarray) -> list[Detection]:
