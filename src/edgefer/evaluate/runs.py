@@ -49,12 +49,12 @@ def read_run_accuracy(group: str, label: str, run_dir: str | Path) -> RunAccurac
     """The test accuracy in ``run_dir/summary.json``, as written by ``edgefer train`` when every fold is done."""
     run_dir = Path(run_dir)
     path = run_dir / "summary.json"
-    if not path.is_file() and (run_dir / "crossval.json").is_file():
-        raise ConfigError(
-            f"{str(run_dir)!r} is an `edgefer crossval` run (crossval.json), not a training run; give one of its "
-            "training runs, or read its matrix in crossval.json"
-        )
     if not path.is_file():
+        if (run_dir / "crossval.json").is_file():
+            raise ConfigError(
+                f"{str(run_dir)!r} is an `edgefer crossval` run (crossval.json), not a training run; give one of "
+                "its training runs, or read its matrix in crossval.json"
+            )
         raise ConfigError(
             f"no summary.json in {str(run_dir)!r}: not a finished training run; train it with "
             "`edgefer train --config ...` (or --resume an interrupted one) or check the path"

@@ -49,7 +49,7 @@ from edgefer.models.backbones.vgg import VGG16Body
 from edgefer.models.layers.deformable import DeformConv2d
 from edgefer.models.layers.rfb import RFB
 from edgefer.models.layers.separable import SeparableConv2d
-from edgefer.models.registry import register_model
+from edgefer.models.registry import register_model, require_img_size
 
 # Table 3's rows: which operation fills the encoder's and decoder's (DeCNet slot, SCNet slot).
 VARIANTS: dict[str, tuple[str, str]] = {
@@ -168,8 +168,7 @@ IMG_SIZE = 48
 def _build(
     config: dict[str, Any], variant: str, num_classes: int, in_chans: int, img_size: int | None, **kwargs: Any
 ) -> DMSNet:
-    if img_size is not None and img_size < MIN_IMG_SIZE:
-        raise ModelError(f"DMSNet needs img_size >= {MIN_IMG_SIZE}, got {img_size}; pass a larger img_size")
+    require_img_size("DMSNet", img_size, MIN_IMG_SIZE)
     return DMSNet(num_classes=num_classes, in_chans=in_chans, variant=variant, **{**config, **kwargs})
 
 

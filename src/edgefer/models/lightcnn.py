@@ -12,8 +12,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from edgefer.errors import ModelError
-from edgefer.models.registry import register_model
+from edgefer.models.registry import register_model, require_img_size
 
 
 class LightCNN(nn.Module):
@@ -62,6 +61,5 @@ class LightCNN(nn.Module):
 def lightcnn(num_classes: int = 7, in_chans: int = 1, img_size: int | None = None, **kwargs: object) -> LightCNN:
     """Lean 4-block CNN for 48×48 greyscale faces, designed in the spirit of seed paper 003 (~106K parameters)."""
     model = LightCNN(num_classes=num_classes, in_chans=in_chans, **kwargs)  # type: ignore[arg-type]
-    if img_size is not None and img_size < model.min_img_size:
-        raise ModelError(f"lightcnn needs img_size >= {model.min_img_size}, got {img_size}; pass a larger img_size")
+    require_img_size("lightcnn", img_size, model.min_img_size)
     return model

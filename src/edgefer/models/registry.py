@@ -90,6 +90,13 @@ class ModelEntry:
 _REGISTRY: dict[str, ModelEntry] = {}
 
 
+def require_img_size(model: str, img_size: int | None, minimum: int) -> None:
+    """Refuse, when the model is built, an input size its poolings would shrink to nothing (a later, deeper
+    error would not say which size to choose)."""
+    if img_size is not None and img_size < minimum:
+        raise ModelError(f"{model} needs img_size >= {minimum}, got {img_size}; pass a larger img_size")
+
+
 def register_model(
     default_img_size: int, mean: float = 0.5, std: float = 0.5
 ) -> Callable[[Callable[..., nn.Module]], Callable[..., nn.Module]]:

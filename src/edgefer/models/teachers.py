@@ -10,9 +10,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from edgefer.errors import ModelError
 from edgefer.models.backbones.vgg import VGG16Body
-from edgefer.models.registry import register_model
+from edgefer.models.registry import register_model, require_img_size
 
 MIN_IMG_SIZE = 16  # VGG-16's four poolings before its last stage
 
@@ -51,6 +50,5 @@ class VGGTeacher(nn.Module):
 @register_model(default_img_size=48)
 def vgg16_bn(num_classes: int = 7, in_chans: int = 1, img_size: int | None = None, **kwargs: Any) -> VGGTeacher:
     """VGG-16-BN teacher for greyscale faces (48×48 or 98×98), global-pooled, 15M parameters."""
-    if img_size is not None and img_size < MIN_IMG_SIZE:
-        raise ModelError(f"vgg16_bn needs img_size >= {MIN_IMG_SIZE}, got {img_size}; pass a larger img_size")
+    require_img_size("vgg16_bn", img_size, MIN_IMG_SIZE)
     return VGGTeacher(num_classes=num_classes, in_chans=in_chans, **kwargs)

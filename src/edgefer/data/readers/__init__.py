@@ -99,6 +99,8 @@ def detect_dataset(root: str | Path, naming: str | None = None) -> str:
         if "path" in header:
             return "manifest"
     if root.is_dir():
+        if not any(root.iterdir()):
+            raise DatasetError(f"{str(root)!r} is an empty folder; give the folder that holds the data set's images")
         if (root / "fer2013.csv").is_file():
             return "fer2013"
         if (root / "cohn-kanade-images").is_dir():
@@ -119,8 +121,6 @@ def detect_dataset(root: str | Path, naming: str | None = None) -> str:
                 return name
         if names and all(n.lower().startswith("rafd") for n in names):
             return "rafd"
-        if not any(root.iterdir()):
-            raise DatasetError(f"{str(root)!r} is an empty folder; give the folder that holds the data set's images")
     naming = naming or f"name it as NAME={root} (e.g. fer2013={root})"
     raise DatasetError(f"cannot tell which data set {root} holds; {naming}, NAME one of {', '.join(DATASETS)}")
 
