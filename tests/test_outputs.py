@@ -44,3 +44,17 @@ def test_a_folder_with_earlier_products_is_kept_unless_forced(tmp_path):
     assert claim_output_folder(tmp_path, ["results.jsonl"], force=True) == tmp_path
     assert claim_output_folder(tmp_path / "new", ["results.jsonl"], force=False) == tmp_path / "new"
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_a_folder_files_cannot_be_written_in_is_refused_and_left_as_it_was(tmp_path, monkeypatch):
+    def read_only(*args, **kwargs):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr("edgefer.outputs.tempfile.TemporaryFile", read_only)
+    with pytest.raises(
+        OutputError, match=r"cannot write files in '.*new' \(Read-only file system\); choose a writable"
+    ):
+        claim_output_file(tmp_path / "new" / "x.csv", force=False)
+    with pytest.raises(OutputError, match="cannot write files in"):
+        claim_output_folder(tmp_path, ["report.json"], force=False)
+    assert list(tmp_path.iterdir()) == []

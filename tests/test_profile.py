@@ -172,6 +172,11 @@ def test_cli_unknown_model_exits_2_with_close_matches(tiny_name, capsys):
     assert "unknown model 'bench_test_tiyn'" in err and NAME in err and "edgefer bench --list" in err
 
 
+def test_cli_an_empty_model_name_is_unknown_not_every_model(capsys):
+    assert main(["bench", "--model", ""]) == 2
+    assert "unknown model ''" in capsys.readouterr().err
+
+
 def test_cli_list_json_and_all_markdown(tiny_name, capsys, monkeypatch):
     monkeypatch.setattr(report, "peak_gflops", lambda threads, seconds: 50.0)  # the real one takes seconds
     assert main(["bench", "--list", "--filter", NAME]) == 0

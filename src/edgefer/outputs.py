@@ -1,14 +1,15 @@
 """Claiming output paths before any work starts: never replace earlier results unasked, never fail late.
 
 Every command that writes files claims its outputs first. A path that names the wrong kind of thing (a file where
-a folder is wanted, or the other way round), a folder that cannot be created, or earlier results that ``--force``
-has not released each stop the command with one line naming the path and the fix. Claiming creates nothing: a
-missing folder is made and removed again to prove it can be, and the writer makes it when it has something to
-write, so a command that fails later leaves no empty folder behind.
+a folder is wanted, or the other way round), a folder that cannot be created or written in, or earlier results that
+``--force`` has not released each stop the command with one line naming the path and the fix. Claiming creates
+nothing: a missing folder is made, and a probe file written in it, and both are removed again to prove it can be; the
+writer makes it when it has something to write, so a command that fails later leaves no empty folder behind.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterable
 from contextlib import suppress
 from pathlib import Path
@@ -23,7 +24,7 @@ def claim_output_file(path: str | Path, force: bool) -> Path:
         raise OutputError(f"{str(path)!r} is a folder; give a file path to write")
     if path.exists() and not force:
         raise OutputError(f"{str(path)!r} exists; pass --force to replace it or choose another path")
-    _check_creatable(path.parent)
+    check_writable_folder(path.parent)
     return path
 
 
@@ -39,7 +40,7 @@ def claim_output_folder(path: str | Path, products: Iterable[str], force: bool) 
                 f"{str(path)!r} already holds {', '.join(found)} from an earlier run; "
                 "pass --force to replace them or choose another folder"
             )
-    _check_creatable(path)
+    check_writable_folder(path)
     return path
 
 
@@ -63,6 +64,17 @@ def remove_folders(folders: Iterable[Path]) -> None:
             folder.rmdir()
 
 
-def _check_creatable(path: Path) -> None:
-    """Make the missing folders of ``path`` and remove them again: permissions alone do not tell (root, /proc)."""
-    remove_folders(make_folder(path))
+def check_writable_folder(path: str | Path) -> None:
+    """Prove that files can be written in the folder ``path``: make its missing folders, write and delete a probe file
+    in it, and remove the folders again. Permissions alone do not tell (root, /proc, read-only mounts)."""
+    path = Path(path)
+    made = make_folder(path)
+    try:
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as error:
+        raise OutputError(
+            f"cannot write files in {str(path)!r} ({error.strerror or error}); choose a writable path"
+        ) from None
+    finally:
+        remove_folders(made)

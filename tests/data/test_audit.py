@@ -144,6 +144,7 @@ def test_cli_table_lists_counts(flawed_fer, capsys):
         (["data", "split", "ckplus48={tmp}", "--fold", "1", "--out", "{tmp}/o"], "--fold applies to the k-fold"),
         (["data", "split", "ckplus48={tmp}", "--out", "{tmp}/x.csv"], "x.csv' is a file; give a folder"),
         (["data", "audit", "{tmp}", "--dataset", "jaffe", "--drop-blank"], "add --clean-manifest FILE"),
+        (["data", "audit", "{tmp}", "--dataset", "jaffe", "--force"], "add --clean-manifest FILE or drop --force"),
         (["data", "audit", "{tmp}", "--dataset", "jaffe", "--workers", "-2"], "--workers must be at least 1"),
         (["data", "audit", "{tmp}", "--dataset", "jaffe", "--clean-manifest", "{tmp}"], "is a folder; give a file"),
         (["data", "split", "ckplus48={tmp}", "--protocol", "random", "--out", "{tmp}/o"], "unknown split protocol"),
@@ -227,3 +228,15 @@ def test_cli_clean_manifest_is_kept_unless_forced(tmp_path, capsys, monkeypatch)
     monkeypatch.undo()
     assert main(["data", "audit", data, "--clean-manifest", str(clean), "--force"]) == 0
     assert len(read_manifest(clean)) == 8
+
+
+def test_cli_a_clean_manifest_with_no_image_left_is_refused_and_not_written(tmp_path, capsys):
+    root = tmp_path / "ck"
+    for emotion in ("happy", "sadness"):
+        (root / emotion).mkdir(parents=True)
+        (root / emotion / "S010_001_00000001.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    clean = tmp_path / "clean.csv"
+    assert main(["data", "audit", str(root), "--dataset", "ckplus48", "--clean-manifest", str(clean)]) == 2
+    err = capsys.readouterr().err
+    assert "no image of" in err and "nothing was written" in err and err.count("\n") == 1
+    assert not clean.exists()

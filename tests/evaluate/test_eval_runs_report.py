@@ -59,6 +59,7 @@ def test_report_tables_mean_and_std_and_draws_the_chart(tmp_path, capsys):
         (["--run", "A:b={done}", "--out", "{done}/old.png"], "exists; pass --force to replace it"),
         (["--run", "A:b={done}", "--out", "{done}/summary.json", "--force"], "give a file name ending in .png"),
         (["--run", "A:b={done}", "--force"], "add --out FILE.png or drop --force"),
+        (["--run", "A:b={done}", "--out", ""], "--out '' would hold a PNG chart"),
         (["--run", "A:b={done}", "--title", "t"], "add --out"),
     ],
 )

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from tinymodels import write_ckplus48
 
-from edgefer.errors import ConfigError, ModelError
+from edgefer.errors import ConfigError, DatasetError, ModelError, OutputError
 from edgefer.train.crossval import run_crossval
 
 
@@ -80,3 +80,36 @@ def test_cli_a_missing_data_set_path_says_so(tmp_path, capsys):
     assert main(["crossval", "--config", str(config), "--data", "garbage", "--data", "folder=x"]) == 2
     err = capsys.readouterr().err
     assert "data set path 'garbage' does not exist; check the path" in err and err.count("\n") == 1
+
+
+def test_a_matrix_whose_test_split_is_empty_is_refused_before_training(make_recipe, tmp_path):
+    ck = write_ckplus48(tmp_path / "ck", subjects=5)
+    one_each = _write_folder_set(tmp_path / "folder", per_class=1)  # 60/20/20 of one image: all of it trains
+    recipe = make_recipe("train.epochs=1", "name=empty_test", "data.n_folds=3")
+    with pytest.raises(DatasetError, match=r"folder's test split \(stratified_60_20_20 protocol\) holds no image"):
+        run_crossval(recipe, [("ckplus48", ck), ("folder", one_each)], show_progress=False, figures=False)
+    assert not recipe.run_dir.exists()  # nothing trained: what the failed matrix wrote is taken back
+
+
+def test_a_failed_matrix_leaves_nothing_that_would_refuse_its_retry(make_recipe, tmp_path):
+    ck, other = write_ckplus48(tmp_path / "ck", subjects=5), _write_folder_set(tmp_path / "folder")
+    (tmp_path / "runs" / "retry").mkdir(parents=True)  # an empty folder is a place to start a run in
+    with pytest.raises(ConfigError, match="kfold needs between 3 and"):
+        run_crossval(
+            make_recipe("name=retry", "data.n_folds=50"),
+            [("ckplus48", ck), ("folder", other)],
+            protocols={"folder": "kfold"},
+            show_progress=False,
+            figures=False,
+        )
+    assert list((tmp_path / "runs" / "retry").iterdir()) == []
+
+
+def test_a_matrix_refuses_a_folder_holding_other_files(make_recipe, tmp_path):
+    run_dir = tmp_path / "runs" / "mine"
+    run_dir.mkdir(parents=True)
+    (run_dir / "notes.txt").write_text("keep me")
+    datasets = [("folder", tmp_path / "a"), ("ckplus48", tmp_path / "b")]  # refused before reading them
+    with pytest.raises(OutputError, match=r"holds files that are not an edgefer run's \(notes\.txt\)"):
+        run_crossval(make_recipe("name=mine"), datasets)
+    assert (run_dir / "notes.txt").read_text() == "keep me"

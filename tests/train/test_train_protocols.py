@@ -8,7 +8,7 @@ from tinymodels import TINY_WIDE, write_ckplus48
 from edgefer.cli.main import main
 from edgefer.data import read_dataset
 from edgefer.data.manifest import read_manifest, write_manifest
-from edgefer.errors import ConfigError, DatasetError, ModelError
+from edgefer.errors import ConfigError, DatasetError, ModelError, OutputError
 from edgefer.labels import EMOTIONS
 from edgefer.models import create_model, load_weights, save_weights
 from edgefer.train.recipe import dump_recipe
@@ -172,11 +172,10 @@ def test_a_new_run_that_fails_before_its_first_checkpoint_leaves_nothing_that_bl
     with pytest.raises(ModelError, match="but the student is trained on"):
         run_recipe(wrong_teacher, show_progress=False, figures=False)
     assert not wrong_teacher.run_dir.exists()
-    (wrong_teacher.run_dir / "notes.txt").parent.mkdir(parents=True)
-    (wrong_teacher.run_dir / "notes.txt").write_text("mine")  # a folder that was there before: only the recipe goes
+    wrong_teacher.run_dir.mkdir(parents=True)  # an empty folder that was there before: kept, and emptied again
     with pytest.raises(ModelError, match="but the student is trained on"):
         run_recipe(wrong_teacher, show_progress=False, figures=False)
-    assert (wrong_teacher.run_dir / "notes.txt").is_file() and not (wrong_teacher.run_dir / "recipe.yaml").exists()
+    assert wrong_teacher.run_dir.is_dir() and list(wrong_teacher.run_dir.iterdir()) == []
     assert run_recipe(make_recipe(*base, "train.epochs=1", "data.fold=0"), show_progress=False)["folds"] == 1
 
 
@@ -363,3 +362,36 @@ def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, capsys, extra, message):
     assert main(["train", "--config", str(config), "--quiet", *extra]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and not (tmp_path / "runs" / "tiny").exists()
+
+
+def test_a_new_run_refuses_a_folder_holding_other_files_and_overwrites_nothing(make_recipe, tmp_path):
+    root = write_ckplus48(tmp_path / "ck", subjects=5, per_class=4)
+    recipe = make_recipe("data.dataset=ckplus48", f"data.root={root}", "data.protocol=stratified_60_20_20")
+    recipe.run_dir.mkdir(parents=True)
+    (recipe.run_dir / "best.pt").write_bytes(b"precious")
+    with pytest.raises(OutputError, match=r"tiny holds files that are not an edgefer run's \(best\.pt\)"):
+        run_recipe(recipe, show_progress=False, figures=False)
+    assert (recipe.run_dir / "best.pt").read_bytes() == b"precious"
+
+
+def test_classes_the_training_images_do_not_have_are_named_as_the_problem(make_recipe, tmp_path):
+    root = write_ckplus48(tmp_path / "ck", subjects=5, per_class=4)  # anger, happy and surprise only
+    recipe = make_recipe(
+        "data.dataset=ckplus48", f"data.root={root}", "data.protocol=stratified_60_20_20", "data.classes=[fear, sad]"
+    )
+    with pytest.raises(DatasetError, match=r"none of the \d+ training images is of the classes fear, sad; set"):
+        run_recipe(recipe, show_progress=False, figures=False)
+    assert not recipe.run_dir.exists()
+
+
+def test_a_run_folder_that_cannot_be_made_is_refused_before_training(make_recipe, tmp_path):
+    root = write_ckplus48(tmp_path / "ck", subjects=5, per_class=4)
+    (tmp_path / "afile").write_text("")
+    recipe = make_recipe(
+        "data.dataset=ckplus48",
+        f"data.root={root}",
+        "data.protocol=stratified_60_20_20",
+        f"output_dir={tmp_path}/afile",
+    )
+    with pytest.raises(OutputError, match=r"cannot create the folder .*afile/tiny.*; choose a writable path"):
+        run_recipe(recipe, show_progress=False, figures=False)

@@ -31,6 +31,9 @@ def test_integer_is_accepted_where_a_float_is_expected():
         (["train.schedule=linear"], "train.schedule 'linear' is not one of"),
         (["data.protocol=random"], "data.protocol 'random' is not one of"),
         (["train.lr=0"], "train.lr must be positive"),
+        (["augment.rotation=inf"], r"'augment\.rotation' must be a finite number, got 'inf'"),
+        (["distill.temperature=.nan"], r"'distill\.temperature' must be a finite number, got nan"),
+        (["train.gamma=-.inf"], r"'train\.gamma' must be a finite number"),
         (["train.weight_decay=-1"], r"train\.weight_decay must be 0 \(off\) or positive, got -1\.0"),
         (["train.optimizer=sgd", "train.momentum=-1"], r"train\.momentum \(SGD\) must be in \[0, 1\), got -1\.0"),
         (["train.schedule=step", "train.gamma=-1"], r"train\.gamma is the factor the lr is multiplied by .* got -1\.0"),
@@ -97,6 +100,8 @@ def test_missing_recipe_file_names_the_fix(tmp_path):
         ("- name: x\n", "holds a list, not a mapping of recipe sections"),
         ("name: x\nmodel: {name: [}\n", r"not valid YAML at line 2, column 16: expected the node content"),
         ("name: x\ntrain:\n  lr: 1\n epochs: 2\n", "not valid YAML at line 4, column 2"),
+        ("train: {epochs: 1}\ntrain: {lr: 0.1}\n", "not valid YAML at line 2, column 1: found the key 'train' twice"),
+        ("train:\n  lr: 1\n  lr: 2\n", "not valid YAML at line 3, column 3: found the key 'lr' twice"),
     ],
 )
 def test_an_empty_or_broken_recipe_file_names_the_file_and_line(tmp_path, text, message):

@@ -40,9 +40,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _check(args: argparse.Namespace) -> None:
-    if args.img_size is not None and not args.model:
+    if args.img_size is not None and args.model is None:
         raise ConfigError("--img-size applies to one model; use it with --model NAME (--all uses default sizes)")
-    if args.filter is not None and args.model:
+    if args.filter is not None and args.model is not None:
         raise ConfigError("--filter picks models for --all or --list; drop it, --model already names the model")
     args.filter = args.filter or "*"
     for option in ("img_size", "threads", "runs"):
@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     from edgefer.profile.render import format_markdown, format_text
     from edgefer.profile.report import profile_models
 
-    if args.model:
+    if args.model is not None:
         model_entry(args.model)  # unknown name: ModelError with close matches, before any measurement
         names = [args.model]
     else:
@@ -110,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     profiles = profile_models(names, thread_counts, img_size=args.img_size, runs=args.runs, warmup=args.warmup)
     if args.json:
         data = [p.to_dict() for p in profiles]
-        print(json.dumps(data[0] if args.model else data, indent=2))
+        print(json.dumps(data[0] if args.model is not None else data, indent=2))
     elif args.markdown:
         print(format_markdown(profiles), end="")
     else:

@@ -56,12 +56,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_audit(args: argparse.Namespace) -> int:
     from edgefer.data import audit_samples, clean_samples, write_manifest
-    from edgefer.errors import ConfigError
+    from edgefer.errors import ConfigError, DatasetError
     from edgefer.outputs import claim_output_file
 
     if args.drop_blank and not args.clean_manifest:
         raise ConfigError(
             "--drop-blank only shapes the manifest --clean-manifest writes; add --clean-manifest FILE or drop it"
+        )
+    if args.force and not args.clean_manifest:
+        raise ConfigError(
+            "--force lets --clean-manifest replace an earlier manifest; add --clean-manifest FILE or drop --force"
         )
     if args.workers is not None and args.workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {args.workers}; or leave it out to use all cores")
@@ -75,6 +79,11 @@ def run_audit(args: argparse.Namespace) -> int:
         print(_format_report(name, args.path, report.to_json()))
     if args.clean_manifest:
         kept = clean_samples(report, drop_blank=args.drop_blank)
+        if not kept:
+            raise DatasetError(
+                f"no image of {args.path} is left to list in {args.clean_manifest} (the report above says why: "
+                "unreadable, blank or conflicting); nothing was written, fix the data set first"
+            )
         write_manifest(args.clean_manifest, kept)
         if not args.json:
             print(f"\nclean manifest: {args.clean_manifest} ({len(kept)} of {len(samples)} images kept)")

@@ -32,17 +32,17 @@ def run(args: argparse.Namespace) -> int:
     from edgefer.evaluate.runs import accuracy_markdown, parse_run_spec, read_run_accuracy, run_grid
     from edgefer.outputs import claim_output_file
 
-    if args.title and not args.out:
+    if args.title and args.out is None:
         raise ConfigError("--title names the chart, which only --out writes; add --out FILE.png or drop --title")
-    if args.force and not args.out:
+    if args.force and args.out is None:
         raise ConfigError("--force lets --out replace an earlier chart; add --out FILE.png or drop --force")
-    if args.out:
+    if args.out is not None:
         if not args.out.lower().endswith(".png"):
             raise ConfigError(f"--out {args.out!r} would hold a PNG chart; give a file name ending in .png")
         claim_output_file(args.out, args.force)
     grid = run_grid([read_run_accuracy(*parse_run_spec(spec)) for spec in args.runs])
     print(accuracy_markdown(grid), end="")
-    if args.out:
+    if args.out is not None:
         from edgefer.evaluate.plots import plot_accuracy_bars
 
         print(f"chart: {plot_accuracy_bars(grid, args.out, args.title)}")

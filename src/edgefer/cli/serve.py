@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.max_body_mb <= 0:
         raise ConfigError(f"--max-body-mb must be positive, not {args.max_body_mb}")
-    if args.mqtt:
+    if args.mqtt is not None:
         parse_broker_url(args.mqtt)  # a typo fails now, not in the background
     config = ServeConfig(  # checks the thing id, token and limits before anything slow happens
         thing_id=args.thing_id or default_thing_id(),

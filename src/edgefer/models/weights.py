@@ -104,8 +104,9 @@ def read_weights_file(path: str | Path, expected_sha256: str | None = None) -> d
         )
     if found != FORMAT:
         raise ModelError(
-            f"{str(path)!r} is not an edgefer weights file (format {FORMAT!r}); export weights "
-            "with `edgefer train`, or load a raw state_dict into create_model(...) yourself"
+            f"{str(path)!r} is not an edgefer weights file (format {FORMAT!r}); use the best.pt or last.pt that "
+            "`edgefer train` writes (a checkpoint.pt is only for --resume), or load a raw state_dict into "
+            "create_model(...) yourself"
         )
     problem = _payload_problem(payload)
     if problem is not None:

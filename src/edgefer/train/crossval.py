@@ -26,6 +26,7 @@ from edgefer.data.records import Sample
 from edgefer.data.splits import OFFICIAL_ROLES, PROTOCOLS, split_samples
 from edgefer.errors import ConfigError, DatasetError
 from edgefer.labels import EMOTIONS_WITH_CONTEMPT
+from edgefer.outputs import check_writable_folder
 from edgefer.train.distributed import DistContext
 from edgefer.train.recipe import Recipe, dump_recipe
 from edgefer.train.run import (
@@ -35,6 +36,7 @@ from edgefer.train.run import (
     check_run_folder,
     keep_classes,
     model_image_size,
+    recipe_written,
     test_model,
     to_split,
     train_fold,
@@ -146,53 +148,63 @@ def run_crossval(
     run_dir = recipe.run_dir
     # before anything is written
     check_run_folder(run_dir, [run_dir / f"train_{name}" for name in names], resume, recipe)
+    check_writable_folder(run_dir)
     samples = {name: read_dataset(name, root) for name, root in datasets}
     classes = shared_classes(samples)
     for name in names:
         protocols.setdefault(name, default_protocol(samples[name]))
-    dump_recipe(recipe, run_dir / RECIPE_FILE)
-    parts = {
-        name: split_samples(
-            samples[name],
-            protocols[name],
-            recipe.data.seed,
-            0,
-            None if protocols[name] == "loso" else recipe.data.n_folds,
-        )
-        for name in names
-    }
-    size = model_image_size(recipe)
-    tests = {name: to_split(keep_classes(parts[name]["test"], classes), classes, size, show_progress) for name in names}
-    accuracy: dict[str, dict[str, float]] = {}
-    macro_f1: dict[str, dict[str, float]] = {}
-    for source, root in datasets:
-        data = dataclasses.replace(recipe.data, dataset=source, root=str(root), protocol=protocols[source], fold=0)
-        source_recipe = dataclasses.replace(recipe, name=f"train_{source}", output_dir=str(run_dir), data=data)
-        out_dir = source_recipe.run_dir
-        dump_recipe(source_recipe, out_dir / RECIPE_FILE)
-        train_fold(
-            source_recipe,
-            parts[source],
-            out_dir,
-            resume,
-            DistContext(),
-            classes=classes,
-            show_progress=show_progress,
-            figures=figures,
-        )
-        accuracy[source], macro_f1[source] = {}, {}
-        for target in names:
-            report = test_model(
-                out_dir / "best.pt",
-                tests[target],
-                classes,
-                out_dir / f"test_on_{target}",
-                recipe.train.eval_batch_size,
-                f"trained on {source}, tested on {target}",
-                figures,
+    with recipe_written(recipe, resume, DistContext()):  # a failure before any training takes it back
+        parts = {
+            name: split_samples(
+                samples[name],
+                protocols[name],
+                recipe.data.seed,
+                0,
+                None if protocols[name] == "loso" else recipe.data.n_folds,
             )
-            accuracy[source][target] = report["accuracy"]
-            macro_f1[source][target] = report["macro_f1"]
+            for name in names
+        }
+        size = model_image_size(recipe)
+        tests = {
+            name: to_split(keep_classes(parts[name]["test"], classes), classes, size, show_progress) for name in names
+        }
+        empty = [name for name in names if len(tests[name]) == 0]
+        if empty:
+            raise DatasetError(
+                f"crossval: {empty[0]}'s test split ({protocols[empty[0]]} protocol) holds no image of the classes "
+                f"the data sets share ({', '.join(classes)}); give it a protocol with a test split it fills "
+                f"(--protocol {empty[0]}=...) or check its data"
+            )
+        accuracy: dict[str, dict[str, float]] = {}
+        macro_f1: dict[str, dict[str, float]] = {}
+        for source, root in datasets:
+            data = dataclasses.replace(recipe.data, dataset=source, root=str(root), protocol=protocols[source], fold=0)
+            source_recipe = dataclasses.replace(recipe, name=f"train_{source}", output_dir=str(run_dir), data=data)
+            out_dir = source_recipe.run_dir
+            dump_recipe(source_recipe, out_dir / RECIPE_FILE)
+            train_fold(
+                source_recipe,
+                parts[source],
+                out_dir,
+                resume,
+                DistContext(),
+                classes=classes,
+                show_progress=show_progress,
+                figures=figures,
+            )
+            accuracy[source], macro_f1[source] = {}, {}
+            for target in names:
+                report = test_model(
+                    out_dir / "best.pt",
+                    tests[target],
+                    classes,
+                    out_dir / f"test_on_{target}",
+                    recipe.train.eval_batch_size,
+                    f"trained on {source}, tested on {target}",
+                    figures,
+                )
+                accuracy[source][target] = report["accuracy"]
+                macro_f1[source][target] = report["macro_f1"]
     result = {
         "recipe": recipe.name,
         "model": recipe.model.name,

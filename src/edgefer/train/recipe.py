@@ -7,7 +7,9 @@ types and impossible values raise ``ConfigError`` before any data is read or any
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -177,14 +179,8 @@ def _check_type(value: Any, hint: Any, key: str) -> Any:
         if not isinstance(value, dict):
             raise ConfigError(f"recipe key {key!r} must be a mapping, got {value!r}; write it as {{key: value}}")
         return dict(value)
-    if hint is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if hint is float and isinstance(value, str):
-        # PyYAML follows YAML 1.1, where 5e-4 (no dot) is a string, not a float
-        try:
-            return float(value)
-        except ValueError:
-            pass
+    if hint is float:
+        return _finite_float(value, key)
     if hint is int and isinstance(value, bool):
         raise ConfigError(f"recipe key {key!r} must be an integer, got {value!r}")
     if not isinstance(value, hint):
@@ -193,6 +189,27 @@ def _check_type(value: Any, hint: Any, key: str) -> Any:
             "fix the recipe or the --set value"
         )
     return value
+
+
+def _finite_float(value: Any, key: str) -> float:
+    """A float, an integer or a numeric string (PyYAML follows YAML 1.1, where 5e-4 without a dot is a string) as a
+    float; infinity and NaN are refused here, as no setting means anything with them."""
+    number = None
+    if isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool)):
+        number = float(value)
+    elif isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            number = float(value)
+    if number is None:
+        raise ConfigError(
+            f"recipe key {key!r} must be of type float, got {value!r} ({type(value).__name__}); "
+            "fix the recipe or the --set value"
+        )
+    if not math.isfinite(number):
+        raise ConfigError(
+            f"recipe key {key!r} must be a finite number, got {value!r}; fix the recipe or the --set value"
+        )
+    return number
 
 
 def _build(cls: type, data: Any, prefix: str) -> Any:
@@ -350,7 +367,7 @@ def load_recipe(path: str | Path, overrides: list[str] = ()) -> Recipe:
     if not path.is_file():
         raise ConfigError(f"recipe file {str(path)!r} does not exist; pass one of the files under configs/")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # a SafeLoader
     except yaml.YAMLError as error:
         raise ConfigError(
             f"recipe {str(path)!r} is not valid YAML {_yaml_problem(error)}; fix the file there"
@@ -367,6 +384,23 @@ def load_recipe(path: str | Path, overrides: list[str] = ()) -> Recipe:
             "write it as `name: ...`, `model: {...}`, `data: {...}` (see configs/)"
         )
     return recipe_from_dict(data, overrides)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key written twice in one mapping, where PyYAML would keep the last one and
+    drop the first silently (two ``train:`` sections in one recipe, say)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, typing.Hashable) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while reading a mapping", node.start_mark, f"found the key {key!r} twice", key_node.start_mark
+                )
+            if isinstance(key, typing.Hashable):
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def _yaml_problem(error: yaml.YAMLError) -> str:

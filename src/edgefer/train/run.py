@@ -32,13 +32,14 @@ from edgefer.data.manifest import manifest_hash, read_manifest, write_manifest
 from edgefer.data.readers import read_dataset
 from edgefer.data.records import Sample
 from edgefer.data.splits import fold_count, fold_folder, split_samples
-from edgefer.errors import ConfigError, DatasetError
+from edgefer.errors import ConfigError, DatasetError, OutputError
 from edgefer.evaluate.inference import predict_probs
 from edgefer.evaluate.metrics import classification_report
 from edgefer.evaluate.report import mean_std_percent, write_report
 from edgefer.labels import EMOTIONS_WITH_CONTEMPT, canonical_name
 from edgefer.models.registry import model_entry
 from edgefer.models.weights import load_weights, save_weights
+from edgefer.outputs import check_writable_folder
 from edgefer.train.distributed import DistContext, barrier
 from edgefer.train.finetune import check_init
 from edgefer.train.recipe import RESUMABLE_SETTINGS, Recipe, dump_recipe, load_recipe, recipe_changes
@@ -212,7 +213,13 @@ def train_fold(
 
     ``figures=False`` skips the PNGs (curves, confusion matrix; ~1 s each here), e.g. for many LOSO folds."""
     classes = tuple(classes or resolve_classes(recipe, parts["train"]))
-    parts = {name: keep_classes(samples, classes) for name, samples in parts.items()}
+    kept = {name: keep_classes(samples, classes) for name, samples in parts.items()}
+    if parts["train"] and not kept["train"]:
+        raise DatasetError(
+            f"none of the {len(parts['train'])} training images is of the classes {', '.join(classes)}; set "
+            "data.classes to classes the data set has, or to null for all of them"
+        )
+    parts = kept
     finished = _finished_result(out_dir) if resume else None
     if finished is not None:
         return finished
@@ -321,9 +328,10 @@ def summary_markdown(recipe: Recipe, summary: dict[str, Any]) -> str:
 
 def check_run_folder(run_dir: Path, fold_dirs: Sequence[Path], resume: bool, recipe: Recipe) -> None:
     """Refuse a new run where an earlier one is (its ``recipe.yaml``, written first, or a fold's checkpoint), unless
-    ``resume``; ``resume`` where there is no earlier run (a mistyped name); and ``resume`` with another recipe than
-    the earlier one's (only ``RESUMABLE_SETTINGS`` may change): so that none of them writes anything before failing.
-    A run that stopped before its first checkpoint resumes by starting again."""
+    ``resume``; ``resume`` where there is no earlier run (a mistyped name); a new run in a folder that holds anything
+    else (which it would overwrite); and ``resume`` with another recipe than the earlier one's (only
+    ``RESUMABLE_SETTINGS`` may change): so that none of them writes anything before failing. A run that stopped
+    before its first checkpoint resumes by starting again."""
     earlier_recipe = run_dir / RECIPE_FILE
     earlier = earlier_recipe.is_file() or any((out_dir / CHECKPOINT).exists() for out_dir in fold_dirs)
     if earlier and not resume:
@@ -335,6 +343,15 @@ def check_run_folder(run_dir: Path, fold_dirs: Sequence[Path], resume: bool, rec
         raise ConfigError(
             f"nothing to resume in {run_dir}: no run was started there; drop --resume to start a new run, or check "
             "the run's name (--set name=...) and output_dir"
+        )
+    if run_dir.is_file():
+        raise OutputError(f"{run_dir} is a file; start the run under another name with --set name=<another name>")
+    others = sorted(entry.name for entry in run_dir.iterdir()) if run_dir.is_dir() and not earlier else []
+    if others:
+        raise OutputError(
+            f"{run_dir} holds files that are not an edgefer run's ({', '.join(others[:3])}"
+            f"{', ...' if len(others) > 3 else ''}), which a new run would overwrite; move them away or start the "
+            "run under another name with --set name=<another name>"
         )
     changes = recipe_changes(load_recipe(earlier_recipe), recipe) if resume and earlier_recipe.is_file() else []
     if changes:
@@ -348,11 +365,12 @@ def check_run_folder(run_dir: Path, fold_dirs: Sequence[Path], resume: bool, rec
 
 
 @contextmanager
-def _recipe_written(recipe: Recipe, resume: bool, context: DistContext) -> Iterator[None]:
+def recipe_written(recipe: Recipe, resume: bool, context: DistContext) -> Iterator[None]:
     """Write the run's ``recipe.yaml`` for the block. A new run that fails or is stopped in it before any first
-    checkpoint in its folder takes back what it wrote: nothing was trained, and a recipe left behind would have the
-    retry refused (a new run as one to --resume, --resume with the fixed recipe as another recipe). A checkpoint
-    anywhere in the run folder (another process may train another fold of it) keeps everything."""
+    checkpoint in its folder takes back what it wrote (the folder was absent or empty: ``check_run_folder``): nothing
+    was trained, and a recipe left behind would have the retry refused (a new run as one to --resume, --resume with
+    the fixed recipe as another recipe). A checkpoint anywhere in the run folder (another process may train another
+    fold of it) keeps everything."""
     run_dir = recipe.run_dir
     created = not run_dir.exists()
     if context.is_main:
@@ -365,7 +383,11 @@ def _recipe_written(recipe: Recipe, resume: bool, context: DistContext) -> Itera
             if created:
                 shutil.rmtree(run_dir, ignore_errors=True)
             else:
-                (run_dir / RECIPE_FILE).unlink(missing_ok=True)
+                for entry in run_dir.iterdir():
+                    if entry.is_dir():
+                        shutil.rmtree(entry, ignore_errors=True)
+                    else:
+                        entry.unlink(missing_ok=True)
         raise
 
 
@@ -399,8 +421,10 @@ def run_recipe(
     run_dir = recipe.run_dir
     fold_dirs = {fold: run_dir / fold_folder(fold) if count > 1 else run_dir for fold in folds}
     check_run_folder(run_dir, list(fold_dirs.values()), resume, recipe)  # before anything is written into it
+    if context.is_main:  # the one process that writes the run folder's own files
+        check_writable_folder(run_dir)
     results = []
-    with _recipe_written(recipe, resume, context):
+    with recipe_written(recipe, resume, context):
         for fold in folds:
             parts = split_samples(samples, recipe.data.protocol, recipe.data.seed, fold, n_folds)
             if listed is not None:
