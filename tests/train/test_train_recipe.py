@@ -34,6 +34,8 @@ def test_integer_is_accepted_where_a_float_is_expected():
         (["augment.rotation=inf"], r"'augment\.rotation' must be a finite number, got 'inf'"),
         (["distill.temperature=.nan"], r"'distill\.temperature' must be a finite number, got nan"),
         (["train.gamma=-.inf"], r"'train\.gamma' must be a finite number"),
+        ([f"train.lr={10**400}"], r"'train\.lr' must be of type float, got 1000"),
+        (["train={lr: 1, lr: 2}"], r"--set 'train=\{lr: 1, lr: 2\}': found the key 'lr' twice; give each key once"),
         (["train.weight_decay=-1"], r"train\.weight_decay must be 0 \(off\) or positive, got -1\.0"),
         (["train.optimizer=sgd", "train.momentum=-1"], r"train\.momentum \(SGD\) must be in \[0, 1\), got -1\.0"),
         (["train.schedule=step", "train.gamma=-1"], r"train\.gamma is the factor the lr is multiplied by .* got -1\.0"),
@@ -135,3 +137,10 @@ def test_cuda_without_a_gpu_is_a_config_error(make_recipe, tmp_path):
         pytest.skip("this machine has a GPU")
     with pytest.raises(ConfigError, match="sees no CUDA GPU"):
         Trainer(make_recipe("train.device=cuda"), ("angry", "happy"), tmp_path / "run")
+
+
+def test_a_recipe_may_merge_a_mapping_and_override_its_keys(tmp_path):
+    path = tmp_path / "recipe.yaml"
+    path.write_text("name: merged\nmodel: {name: lightcnn}\ntrain: {<<: {epochs: 2, lr: 0.1}, lr: 0.2}\n")
+    recipe = load_recipe(path)
+    assert (recipe.train.epochs, recipe.train.lr) == (2, 0.2)

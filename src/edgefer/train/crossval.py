@@ -164,17 +164,16 @@ def run_crossval(
             )
             for name in names
         }
-        size = model_image_size(recipe)
-        tests = {
-            name: to_split(keep_classes(parts[name]["test"], classes), classes, size, show_progress) for name in names
-        }
-        empty = [name for name in names if len(tests[name]) == 0]
+        kept = {name: keep_classes(parts[name]["test"], classes) for name in names}
+        empty = [name for name in names if not kept[name]]
         if empty:
             raise DatasetError(
                 f"crossval: {empty[0]}'s test split ({protocols[empty[0]]} protocol) holds no image of the classes "
                 f"the data sets share ({', '.join(classes)}); give it a protocol with a test split it fills "
                 f"(--protocol {empty[0]}=...) or check its data"
             )
+        size = model_image_size(recipe)
+        tests = {name: to_split(kept[name], classes, size, show_progress) for name in names}
         accuracy: dict[str, dict[str, float]] = {}
         macro_f1: dict[str, dict[str, float]] = {}
         for source, root in datasets:

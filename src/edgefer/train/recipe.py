@@ -195,10 +195,8 @@ def _finite_float(value: Any, key: str) -> float:
     """A float, an integer or a numeric string (PyYAML follows YAML 1.1, where 5e-4 without a dot is a string) as a
     float; infinity and NaN are refused here, as no setting means anything with them."""
     number = None
-    if isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool)):
-        number = float(value)
-    elif isinstance(value, str):
-        with contextlib.suppress(ValueError):
+    if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+        with contextlib.suppress(ValueError, OverflowError):  # OverflowError: an integer beyond any float
             number = float(value)
     if number is None:
         raise ConfigError(
@@ -329,7 +327,9 @@ def parse_override(text: str) -> tuple[list[str], Any]:
         raise ConfigError(f"--set {text!r} is not of the form key=value (e.g. --set train.lr=0.001)")
     key, raw = text.split("=", 1)
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = yaml.load(raw, Loader=_UniqueKeyLoader) if raw.strip() else ""  # a SafeLoader
+    except yaml.constructor.ConstructorError as error:  # a key given twice
+        raise ConfigError(f"--set {text!r}: {error.problem}; give each key once") from None
     except yaml.YAMLError as error:
         if raw.lstrip().startswith("["):  # meant as a list: kept as one string it would become one bogus value
             raise ConfigError(
@@ -386,6 +386,9 @@ def load_recipe(path: str | Path, overrides: list[str] = ()) -> Recipe:
     return recipe_from_dict(data, overrides)
 
 
+_MERGE_TAGS = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
     """``yaml.SafeLoader`` that refuses a key written twice in one mapping, where PyYAML would keep the last one and
     drop the first silently (two ``train:`` sections in one recipe, say)."""
@@ -393,6 +396,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _ in node.value:
+            if key_node.tag in _MERGE_TAGS:  # `<<: *base` merges a mapping; its keys may be overridden
+                continue
             key = self.construct_object(key_node, deep=deep)
             if isinstance(key, typing.Hashable) and key in seen:
                 raise yaml.constructor.ConstructorError(

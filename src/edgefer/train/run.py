@@ -423,6 +423,7 @@ def run_recipe(
     check_run_folder(run_dir, list(fold_dirs.values()), resume, recipe)  # before anything is written into it
     if context.is_main:  # the one process that writes the run folder's own files
         check_writable_folder(run_dir)
+    barrier(context)  # every process has checked the folder before the main one writes the recipe into it
     results = []
     with recipe_written(recipe, resume, context):
         for fold in folds:
