@@ -26,7 +26,6 @@ from edgefer.data.records import Sample
 from edgefer.data.splits import OFFICIAL_ROLES, PROTOCOLS, split_samples
 from edgefer.errors import ConfigError, DatasetError
 from edgefer.labels import EMOTIONS_WITH_CONTEMPT
-from edgefer.outputs import check_writable_folder
 from edgefer.train.distributed import DistContext
 from edgefer.train.recipe import Recipe, dump_recipe
 from edgefer.train.run import (
@@ -148,7 +147,6 @@ def run_crossval(
     run_dir = recipe.run_dir
     # before anything is written
     check_run_folder(run_dir, [run_dir / f"train_{name}" for name in names], resume, recipe)
-    check_writable_folder(run_dir)
     samples = {name: read_dataset(name, root) for name, root in datasets}
     classes = shared_classes(samples)
     for name in names:

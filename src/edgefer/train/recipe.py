@@ -399,12 +399,13 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             if key_node.tag in _MERGE_TAGS:  # `<<: *base` merges a mapping; its keys may be overridden
                 continue
             key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, typing.Hashable) and key in seen:
+            if not isinstance(key, typing.Hashable):  # PyYAML's own construct_mapping refuses it
+                continue
+            if key in seen:
                 raise yaml.constructor.ConstructorError(
                     "while reading a mapping", node.start_mark, f"found the key {key!r} twice", key_node.start_mark
                 )
-            if isinstance(key, typing.Hashable):
-                seen.add(key)
+            seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
 

@@ -374,6 +374,7 @@ def recipe_written(recipe: Recipe, resume: bool, context: DistContext) -> Iterat
     run_dir = recipe.run_dir
     created = not run_dir.exists()
     if context.is_main:
+        check_writable_folder(run_dir)  # a one-line refusal, not an OSError from the first file written
         dump_recipe(recipe, run_dir / RECIPE_FILE)
     try:
         yield
@@ -421,8 +422,6 @@ def run_recipe(
     run_dir = recipe.run_dir
     fold_dirs = {fold: run_dir / fold_folder(fold) if count > 1 else run_dir for fold in folds}
     check_run_folder(run_dir, list(fold_dirs.values()), resume, recipe)  # before anything is written into it
-    if context.is_main:  # the one process that writes the run folder's own files
-        check_writable_folder(run_dir)
     barrier(context)  # every process has checked the folder before the main one writes the recipe into it
     results = []
     with recipe_written(recipe, resume, context):
