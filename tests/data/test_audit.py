@@ -129,6 +129,17 @@ def test_cli_table_lists_counts(flawed_fer, capsys):
     assert "unreadable: " in text and "PrivateTest_10.png" in text
 
 
+def test_cli_audit_of_a_set_with_no_decodable_image_exits_2(tmp_path, capsys):
+    for name in ("train/happy/Training_1.png", "test/sad/PublicTest_2.png"):
+        (tmp_path / name).parent.mkdir(parents=True)
+        (tmp_path / name).write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    assert main(["data", "audit", str(tmp_path), "--dataset", "fer2013"]) == 2
+    captured = capsys.readouterr()
+    assert "unreadable files:        2" in captured.out  # the report is still printed
+    assert f"none of the 2 images of {tmp_path} could be decoded (e.g. " in captured.err
+    assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -143,10 +154,13 @@ def test_cli_table_lists_counts(flawed_fer, capsys):
         (["data", "split", "ckplus48={tmp}", "--n-folds", "5", "--out", "{tmp}/o"], "--n-folds applies to the k-fold"),
         (["data", "split", "ckplus48={tmp}", "--fold", "1", "--out", "{tmp}/o"], "--fold applies to the k-fold"),
         (["data", "split", "ckplus48={tmp}", "--out", "{tmp}/x.csv"], "x.csv' is a file; give a folder"),
+        (["data", "split", "ckplus48={tmp}", "--out", ""], "--out is empty; give the folder to write into ('.' for"),
         (["data", "audit", "{tmp}", "--dataset", "jaffe", "--drop-blank"], "add --clean-manifest FILE"),
         (["data", "audit", "{tmp}", "--dataset", "jaffe", "--force"], "add --clean-manifest FILE or drop --force"),
         (["data", "audit", "{tmp}", "--dataset", "jaffe", "--workers", "-2"], "--workers must be at least 1"),
         (["data", "audit", "{tmp}", "--dataset", "jaffe", "--clean-manifest", "{tmp}"], "is a folder; give a file"),
+        (["data", "audit", "{tmp}", "--dataset", "jaffe", "--clean-manifest", ""], "--clean-manifest is empty; give"),
+        (["data", "audit", "{tmp}", "--dataset", "jaffe", "--clean-manifest", "", "--force"], "is empty; give"),
         (["data", "split", "ckplus48={tmp}", "--protocol", "random", "--out", "{tmp}/o"], "unknown split protocol"),
     ],
 )
@@ -233,10 +247,10 @@ def test_cli_clean_manifest_is_kept_unless_forced(tmp_path, capsys, monkeypatch)
 def test_cli_a_clean_manifest_with_no_image_left_is_refused_and_not_written(tmp_path, capsys):
     root = tmp_path / "ck"
     for emotion in ("happy", "sadness"):
-        (root / emotion).mkdir(parents=True)
-        (root / emotion / "S010_001_00000001.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+        write_image(root / emotion / "S010_001_00000001.png", np.zeros((8, 8), np.uint8))  # blank
     clean = tmp_path / "clean.csv"
-    assert main(["data", "audit", str(root), "--dataset", "ckplus48", "--clean-manifest", str(clean)]) == 2
+    argv = ["data", "audit", str(root), "--dataset", "ckplus48", "--clean-manifest", str(clean), "--drop-blank"]
+    assert main(argv) == 2
     err = capsys.readouterr().err
     assert "no image of" in err and "nothing was written" in err and err.count("\n") == 1
     assert not clean.exists()

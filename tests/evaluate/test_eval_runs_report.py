@@ -61,6 +61,7 @@ def test_report_tables_mean_and_std_and_draws_the_chart(tmp_path, capsys):
         (["--run", "A:b={done}", "--force"], "add --out FILE.png or drop --force"),
         (["--run", "A:b={done}", "--out", ""], "--out '' would hold a PNG chart"),
         (["--run", "A:b={done}", "--title", "t"], "add --out"),
+        (["--run", "A:b={done}", "--title", ""], "add --out"),
     ],
 )
 def test_report_refuses_bad_input_with_one_line(tmp_path, capsys, args, message):

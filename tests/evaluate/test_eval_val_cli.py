@@ -144,6 +144,7 @@ def test_val_drops_classes_the_model_lacks_and_says_so(weights, tmp_path, capsys
         ("fold_without_k_folds", "--fold applies to the k-fold protocols"),
         ("seed_of_loso", "--split-seed does not change test of loso here (loso takes subjects in sorted order)"),
         ("seed_of_an_own_val_split", "--split-seed does not change val of official here (the data set has its own"),
+        ("empty_out", "--out is empty; give the folder to write into"),  # not the current folder
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(weights, fer_like, tmp_path, capsys, case, message):
@@ -163,6 +164,8 @@ def test_bad_input_is_one_line_and_exit_2(weights, fer_like, tmp_path, capsys, c
         args.update({"--protocol": "loso", "--split-seed": "3", "--split": "test"})
     elif case == "seed_of_an_own_val_split":
         args.update({"--split-seed": "1", "--split": "val"})  # FER2013's val is PublicTest, whatever the seed
+    elif case == "empty_out":
+        args["--out"] = ""  # after the default --out below, so it wins
     elif case == "fold_without_k_folds":
         args.update({"--protocol": "stratified_60_20_20", "--fold": "3", "--split": "test"})
     else:

@@ -115,6 +115,7 @@ def test_eval_split_advice_names_exports_own_options(weights, face_folder, tmp_p
         (["--eval-count", "5"], "--eval-count applies to --eval data"),
         (["--eval-split", "test"], "--eval-split applies to --eval data"),
         (["--format", "mcu"], "needs calibration images: pass --calib"),
+        (["--out", ""], "--out is empty; give the folder to write into ('.' for the current one)"),  # not cwd
     ],
 )
 def test_ignored_or_impossible_options_are_refused_before_any_work(options, expected, tmp_path, capsys):

@@ -31,6 +31,7 @@ def test_integer_is_accepted_where_a_float_is_expected():
         (["train.schedule=linear"], "train.schedule 'linear' is not one of"),
         (["data.protocol=random"], "data.protocol 'random' is not one of"),
         (["train.lr=0"], "train.lr must be positive"),
+        (["output_dir="], "output_dir is empty; give the folder runs are written under"),
         (["augment.rotation=inf"], r"'augment\.rotation' must be a finite number, got 'inf'"),
         (["distill.temperature=.nan"], r"'distill\.temperature' must be a finite number, got nan"),
         (["train.gamma=-.inf"], r"'train\.gamma' must be a finite number"),

@@ -27,7 +27,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     audit.add_argument(
         "--clean-manifest",
         metavar="OUT",
-        type=Path,
         help="write a manifest without cross-split duplicates, conflicting labels and unreadable files",
     )
     audit.add_argument("--drop-blank", action="store_true", help="leave near-blank images out of --clean-manifest")
@@ -49,27 +48,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     split.add_argument("--seed", type=int, help="seed of the split where the protocol draws at random (default: 0)")
     split.add_argument("--fold", type=int, help="write only this fold (default: every fold)")
     split.add_argument("--n-folds", type=int, help="folds for kfold / subject_kfold (default 10)")
-    split.add_argument("--out", type=Path, required=True, help="output folder")
+    split.add_argument("--out", required=True, help="output folder")
     split.add_argument("--force", action="store_true", help="replace earlier results (manifests already in --out)")
     split.set_defaults(run=run_split)
 
 
 def run_audit(args: argparse.Namespace) -> int:
+    from edgefer.cli.options import refuse_empty_output
     from edgefer.data import audit_samples, clean_samples, write_manifest
     from edgefer.errors import ConfigError, DatasetError
     from edgefer.outputs import claim_output_file
 
-    if args.drop_blank and not args.clean_manifest:
+    if args.drop_blank and args.clean_manifest is None:
         raise ConfigError(
             "--drop-blank only shapes the manifest --clean-manifest writes; add --clean-manifest FILE or drop it"
         )
-    if args.force and not args.clean_manifest:
+    if args.force and args.clean_manifest is None:
         raise ConfigError(
             "--force lets --clean-manifest replace an earlier manifest; add --clean-manifest FILE or drop --force"
         )
+    refuse_empty_output("--clean-manifest", args.clean_manifest, kind="file")
     if args.workers is not None and args.workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {args.workers}; or leave it out to use all cores")
-    if args.clean_manifest:
+    if args.clean_manifest is not None:
         claim_output_file(args.clean_manifest, args.force)
     name, samples = _read_input(args.path, args.dataset)
     report = audit_samples(samples, workers=args.workers)
@@ -77,7 +78,13 @@ def run_audit(args: argparse.Namespace) -> int:
         print(json.dumps({"dataset": name, "root": str(args.path), **report.to_json()}, indent=1))
     else:
         print(_format_report(name, args.path, report.to_json()))
-    if args.clean_manifest:
+    if len(report.unreadable) == len(samples):
+        path, reason = samples[report.unreadable[0][0]].path, report.unreadable[0][1]
+        raise DatasetError(
+            f"none of the {len(samples)} images of {args.path} could be decoded (e.g. {path}: {reason}); "
+            "check that the files are images (PNG or JPEG) and not empty or truncated copies"
+        )
+    if args.clean_manifest is not None:
         kept = clean_samples(report, drop_blank=args.drop_blank)
         if not kept:
             raise DatasetError(
@@ -93,13 +100,15 @@ def run_audit(args: argparse.Namespace) -> int:
 def run_split(args: argparse.Namespace) -> int:
     import shutil
 
-    from edgefer.cli.options import refuse_fold_options
+    from edgefer.cli.options import refuse_empty_output, refuse_fold_options
     from edgefer.data import fold_count, manifest_hash, parse_data_spec, read_dataset, split_samples, write_manifest
     from edgefer.data.selection import PROTOCOL_SPLITS
     from edgefer.data.splits import FOLD_PROTOCOLS, PROTOCOLS, fold_folder, seed_ignored_because
     from edgefer.errors import ConfigError
     from edgefer.outputs import claim_output_folder
 
+    refuse_empty_output("--out", args.out)
+    out = Path(args.out)
     if args.protocol not in PROTOCOLS:
         raise ConfigError(f"unknown split protocol {args.protocol!r}; use one of {', '.join(PROTOCOLS)}")
     refuse_fold_options(args.protocol, args.fold, args.n_folds)
@@ -113,8 +122,8 @@ def run_split(args: argparse.Namespace) -> int:
     elif args.fold is not None:
         products = [fold_folder(args.fold)]
     else:
-        products = [path.name for path in args.out.glob("fold_*") if path.is_dir()] if args.out.is_dir() else []
-    claim_output_folder(args.out, products, args.force)
+        products = [path.name for path in out.glob("fold_*") if path.is_dir()] if out.is_dir() else []
+    claim_output_folder(out, products, args.force)
     name, root = parse_data_spec(args.data)
     samples = read_dataset(name, root)
     reason = seed_ignored_because(samples, args.protocol) if args.seed is not None else None
@@ -124,10 +133,10 @@ def run_split(args: argparse.Namespace) -> int:
     folds = range(count) if args.fold is None else [args.fold]
     if folded and args.fold is None:
         for name in products:  # released by --force: an earlier split's folds, perhaps more than this one writes
-            shutil.rmtree(args.out / name)
+            shutil.rmtree(out / name)
     for fold in folds:
         parts = split_samples(samples, args.protocol, seed=args.seed or 0, fold=fold, n_folds=args.n_folds)
-        folder = args.out if not folded else args.out / fold_folder(fold)
+        folder = out if not folded else out / fold_folder(fold)
         for part, part_samples in parts.items():
             write_manifest(folder / f"{part}.csv", part_samples)
         sizes = ", ".join(f"{part} {len(s)} ({manifest_hash(s)})" for part, s in parts.items())

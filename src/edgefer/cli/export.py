@@ -50,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--eval-count", type=int, help="use only this many --eval images, drawn with --seed (default: all)"
     )
-    parser.add_argument("--out", type=Path, help="output folder (default: runs/export/<weights stem>-<format>)")
+    parser.add_argument("--out", help="output folder (default: runs/export/<weights stem>-<format>)")
     parser.add_argument(
         "--force", action="store_true", help="replace an earlier export in --out (a folder holding its export.json)"
     )
@@ -66,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
     from edgefer.models import load_weights
 
     _check(args)
-    out_dir = args.out or Path("runs") / "export" / f"{Path(args.weights).stem}-{args.format}"
+    default_out = Path("runs") / "export" / f"{Path(args.weights).stem}-{args.format}"
+    out_dir = Path(args.out) if args.out is not None else default_out
     claim_export_folder(out_dir, args.force)  # before reading any data: a refused --out costs nothing
     model = load_weights(args.weights)
     inputs = ExportInputs()
@@ -107,9 +108,11 @@ def low_agreement_warnings(rows: list[dict]) -> list[str]:
 
 def _check(args: argparse.Namespace) -> None:
     """Options that would be ignored, or cannot work, refused before any work."""
+    from edgefer.cli.options import refuse_empty_output
     from edgefer.errors import ConfigError, ExportError
     from edgefer.export.pipeline import CALIBRATION_NEEDED, needs_calibration
 
+    refuse_empty_output("--out", args.out)
     if args.calib_count < 1:
         raise ConfigError(f"--calib-count must be at least 1, got {args.calib_count}")
     if args.eval_count is not None and args.eval_count < 1:

@@ -1,5 +1,5 @@
-"""Command-line options shared by several modes: those of a ``Recognizer`` (predict, serve) and the split's fold
-options (val, data split)."""
+"""Command-line options shared by several modes: those of a ``Recognizer`` (predict, serve), the split's fold
+options (val, data split) and output paths."""
 
 from __future__ import annotations
 
@@ -47,3 +47,13 @@ def refuse_fold_options(protocol: str, fold: int | None, n_folds: int | None) ->
                 f"{option} applies to the k-fold protocols ({', '.join(FOLD_PROTOCOLS)}), not {protocol}; "
                 f"drop {option} or choose one of them with --protocol"
             )
+
+
+def refuse_empty_output(option: str, value: str | None, kind: str = "folder") -> None:
+    """An empty output path (often an unset shell variable: ``--out "$DIR"``) would otherwise become the current
+    folder, or fall back to the default, without a word."""
+    from edgefer.errors import ConfigError
+
+    if value is not None and not value.strip():
+        where = " ('.' for the current one)" if kind == "folder" else ""
+        raise ConfigError(f"{option} is empty; give the {kind} to write into{where}")

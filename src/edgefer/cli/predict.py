@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from edgefer.cli.options import add_recognizer_options
+from edgefer.cli.options import add_recognizer_options, refuse_empty_output
 from edgefer.errors import ConfigError, ImageError, OutputError
 
 if TYPE_CHECKING:
@@ -127,8 +127,7 @@ def run(args: argparse.Namespace) -> int:
 
     max_pixels = MAX_PIXELS if args.max_pixels is None else args.max_pixels
     check_settings(args.margin, args.detect_every, args.detect_width, args.smoothing, max_pixels, args.tta, cli=True)
-    if args.save is not None and not args.save.strip():
-        raise ConfigError("--save is empty; give the folder to write into (--save DIR, '.' for this one) or drop it")
+    refuse_empty_output("--save", args.save)
     if args.force and not args.save:
         raise ConfigError("--force lets --save replace earlier results; add --save DIR or drop --force")
     if not args.model.strip():

@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from edgefer.evaluate.runs import accuracy_markdown, parse_run_spec, read_run_accuracy, run_grid
     from edgefer.outputs import claim_output_file
 
-    if args.title and args.out is None:
+    if args.title is not None and args.out is None:
         raise ConfigError("--title names the chart, which only --out writes; add --out FILE.png or drop --title")
     if args.force and args.out is None:
         raise ConfigError("--force lets --out replace an earlier chart; add --out FILE.png or drop --force")

@@ -47,7 +47,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda or cuda:N")
     parser.add_argument(
         "--out",
-        type=Path,
         help="output folder (default: runs/val/<weights>_<data set>[_<protocol>-fold<N>][_seed<S>]_<split>[_tta-MODE]; "
         "<weights> is the file's stem, with its run folder for best/last.pt)",
     )
@@ -60,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
     import json
     import time
 
+    from edgefer.cli.options import refuse_empty_output
     from edgefer.data import load_arrays, parse_data_spec, read_dataset
     from edgefer.data.selection import select_split
     from edgefer.errors import ConfigError
@@ -69,13 +69,14 @@ def run(args: argparse.Namespace) -> int:
     from edgefer.models.weights import model_classes
     from edgefer.outputs import claim_output_folder
 
+    refuse_empty_output("--out", args.out)
     if args.batch_size < 1:
         raise ConfigError(f"--batch-size must be at least 1, got {args.batch_size}")
     _check_split_options(args)
     name, root = parse_data_spec(args.data)
     # manifests all read as the data set "manifest": their default folders are told apart by the file's place
     label = name if name != "manifest" else f"manifest-{root.parent.name}-{root.stem}"
-    out_dir = args.out or _default_out(args, label)
+    out_dir = Path(args.out) if args.out is not None else _default_out(args, label)
     claim_output_folder(out_dir, REPORT_FILES, args.force)
     device = _resolve_device(args.device)
     model = load_weights(args.weights).to(device)

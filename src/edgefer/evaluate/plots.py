@@ -125,7 +125,7 @@ def plot_accuracy_bars(grid: RunGrid, path: str | Path, title: str | None = None
     axes.yaxis.set_major_formatter(PercentFormatter(decimals=0))
     axes.set_ylim(0, top + 6)
     axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    axes.set_title(title or "test accuracy (error bars: std over folds)")
+    axes.set_title("test accuracy (error bars: std over folds)" if title is None else title)
     return _save(figure, path)
 
 

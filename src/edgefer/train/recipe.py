@@ -304,6 +304,10 @@ def _validate(recipe: Recipe) -> None:
         "data.root is empty; give the data set's folder or file, e.g. --set data.root=../shared/datasets/fer2013",
     )
     need(
+        bool(recipe.output_dir.strip()),
+        "output_dir is empty; give the folder runs are written under, e.g. --set output_dir=runs",
+    )
+    need(
         "/" not in recipe.name and recipe.name not in ("", ".", ".."),
         f"name {recipe.name!r} is not a folder name, and the run is written to output_dir/name; "
         "give a name without '/', e.g. --set name=lightcnn_fer2013",
