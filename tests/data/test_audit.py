@@ -140,6 +140,15 @@ def test_cli_audit_of_a_set_with_no_decodable_image_exits_2(tmp_path, capsys):
     assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
 
 
+def test_cli_audit_of_a_manifest_that_lists_no_image_exits_2(tmp_path, capsys):
+    manifest = tmp_path / "empty.csv"
+    manifest.write_text("path,label,subject,split\n")
+    assert main(["data", "audit", str(manifest)]) == 2
+    err = capsys.readouterr().err
+    assert f"manifest: found no labelled images in {manifest}" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

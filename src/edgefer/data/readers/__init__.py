@@ -9,18 +9,20 @@ from collections.abc import Callable
 from pathlib import Path
 
 from edgefer.data.readers import ckplus, fer2013, folder, jaffe, kdef, mug, rafd, rafdb
-from edgefer.data.readers._common import image_files, subdirs
+from edgefer.data.readers._common import image_files, require_some, subdirs
 from edgefer.data.records import Sample
 from edgefer.errors import DatasetError
 from edgefer.labels import EMOTIONS_WITH_CONTEMPT, canonical_name
 
+_MANIFEST_LAYOUT = "a CSV with the columns path,label[,subject,split], as `edgefer data split` writes"
+
 
 def _read_manifest(root: Path) -> list[Sample]:
-    """The samples a manifest lists (imported here on use: the manifest module reads FER2013 CSV rows through
-    this package)."""
+    """The samples a manifest lists, refused when it lists none, as every folder reader refuses an empty folder
+    (imported here on use: the manifest module reads FER2013 CSV rows through this package)."""
     from edgefer.data.manifest import read_manifest
 
-    return read_manifest(root)
+    return require_some(read_manifest(root), root, "manifest", _MANIFEST_LAYOUT)
 
 
 _READERS: dict[str, tuple[Callable[..., list[Sample]], str]] = {
@@ -33,7 +35,7 @@ _READERS: dict[str, tuple[Callable[..., list[Sample]], str]] = {
     "rafd": (rafd.read_rafd, rafd.LAYOUT),
     "mug": (mug.read_mug, mug.LAYOUT),
     "folder": (folder.read_folder, folder.LAYOUT),
-    "manifest": (_read_manifest, "a CSV with the columns path,label[,subject,split], as `edgefer data split` writes"),
+    "manifest": (_read_manifest, _MANIFEST_LAYOUT),
 }
 DATASETS: tuple[str, ...] = tuple(_READERS)
 LAYOUTS: dict[str, str] = {name: layout for name, (_, layout) in _READERS.items()}
