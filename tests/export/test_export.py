@@ -148,6 +148,28 @@ def test_tflite_micro_runs_the_int8_model_on_real_faces_and_reports_flash_and_ar
     _assert_names_stripped_and_buffers_aligned(result.files["tflite"])
 
 
+def test_a_model_the_tflite_converter_rejects_gets_one_line_and_leaves_nothing(tmp_path, monkeypatch):
+    """dmsnet_light's deformable sampling fails litert-torch's int8 passes (a reshape between two scales); that error
+    must reach the user as an ExportError naming the model and the ONNX way out, not as the converter's traceback."""
+    litert_torch = pytest.importorskip(
+        "litert_torch", reason="the mcu extra (pip install 'edgefer[mcu]') is not installed"
+    )
+
+    def rejecting(*args, **kwargs):
+        raise ValueError(
+            "Failed to run converter passes: deformable.py:66:0: error: 'tfl.reshape' op quantization\nmore"
+        )
+
+    monkeypatch.setattr(litert_torch, "convert", rejecting)
+    model = create_model("lightcnn")
+    inputs = ExportInputs(calibration=_inputs(model, 4, 0))
+    with pytest.raises(
+        ExportError, match=r"'lightcnn' cannot be converted to int8 TFLite: .*'tfl\.reshape'.*--format onnx"
+    ):
+        export_model(model, "tflite", tmp_path / "out", int8=False, inputs=inputs)
+    assert not (tmp_path / "out").exists()
+
+
 def _assert_names_stripped_and_buffers_aligned(tflite: Path) -> None:
     """Tensors are named by index (the converter's long names cost flash), and every weight buffer still starts on
     a 4-byte boundary (int32 biases are read as words)."""

@@ -47,7 +47,13 @@ def export_tflite_int8(model: nn.Module, calibration: np.ndarray, path: str | Pa
         for index in range(len(calibration)):
             prepared(torch.from_numpy(calibration[index : index + 1]))
     quantised = quantize_pt2e.convert_pt2e(prepared, fold_quantize=False)
-    edge_model = litert_torch.convert(quantised, example, quant_config=QuantConfig(pt2e_quantizer=quantizer))
+    try:
+        edge_model = litert_torch.convert(quantised, example, quant_config=QuantConfig(pt2e_quantizer=quantizer))
+    except Exception as error:  # the converter's MLIR passes raise ValueError/RuntimeError naming the failing op
+        raise ExportError(
+            f"model {model.model_name!r} cannot be converted to int8 TFLite: {str(error).splitlines()[0]}; "
+            "export it with --format onnx (add --int8 for int8) instead"
+        ) from None
     edge_model.export(str(path))
     path.write_bytes(_without_tensor_names(path.read_bytes()))
     return path
