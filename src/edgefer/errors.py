@@ -41,3 +41,10 @@ class MissingExtraError(EdgeferError):
 
 class OutputError(EdgeferError):
     """An output path that cannot be written, or whose writing would replace earlier results unasked."""
+
+
+def first_line(error: BaseException) -> str:
+    """The first non-blank line of a third-party error's message, or its type's name where the message is empty,
+    for quoting it inside a one-line EdgeferError (converters raise errors with many-line or empty messages)."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

@@ -24,7 +24,7 @@ import onnx
 import torch
 from torch import nn
 
-from edgefer.errors import ExportError, MissingExtraError
+from edgefer.errors import ExportError, MissingExtraError, first_line
 from edgefer.export.onnx import export_onnx
 from edgefer.models.layers.mamba import MambaMixer
 
@@ -185,10 +185,10 @@ def _simulate(executor: Any, inputs: np.ndarray) -> np.ndarray:
 
 def _first_lines(error: BaseException) -> str:
     """The first line of an error and of the error that caused it: esp-ppq wraps the operator's own message."""
-    lines = [str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__]
+    lines = [first_line(error)]
     cause = error.__cause__
     if cause is not None and str(cause).strip():
-        lines.append(str(cause).strip().splitlines()[0])
+        lines.append(first_line(cause))
     return " — ".join(lines)
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from edgefer.errors import ExportError, MissingExtraError
+from edgefer.errors import ExportError, MissingExtraError, first_line
 
 
 def export_tflite_int8(model: nn.Module, calibration: np.ndarray, path: str | Path) -> Path:
@@ -36,9 +36,7 @@ def export_tflite_int8(model: nn.Module, calibration: np.ndarray, path: str | Pa
     try:
         graph = torch.export.export(float_model, example).module()
     except Exception as error:  # torch.export raises many error types, each naming the operator it failed on
-        raise ExportError(
-            f"model {model.model_name!r} cannot be traced for TFLite: {str(error).splitlines()[0]}"
-        ) from None
+        raise ExportError(f"model {model.model_name!r} cannot be traced for TFLite: {first_line(error)}") from None
     quantizer = _tflite_micro_quantizer(pt2e_quantizer).set_global(
         pt2e_quantizer.get_symmetric_quantization_config(is_per_channel=True)
     )
@@ -51,7 +49,7 @@ def export_tflite_int8(model: nn.Module, calibration: np.ndarray, path: str | Pa
         edge_model = litert_torch.convert(quantised, example, quant_config=QuantConfig(pt2e_quantizer=quantizer))
     except Exception as error:  # the converter's MLIR passes raise ValueError/RuntimeError naming the failing op
         raise ExportError(
-            f"model {model.model_name!r} cannot be converted to int8 TFLite: {str(error).splitlines()[0]}; "
+            f"model {model.model_name!r} cannot be converted to int8 TFLite: {first_line(error)}; "
             "export it with --format onnx (add --int8 for int8) instead"
         ) from None
     edge_model.export(str(path))
