@@ -201,6 +201,42 @@ def test_a_new_run_that_fails_keeps_the_folder_when_another_process_checkpointed
     assert other.read_bytes() == b"fold 1" and (recipe.run_dir / "recipe.yaml").is_file()
 
 
+def test_a_new_run_that_fails_takes_back_only_its_own_fold_when_another_fold_started_meanwhile(
+    make_recipe, tmp_path, monkeypatch
+):
+    from edgefer.train import run
+
+    root = write_ckplus48(tmp_path / "ck", subjects=5, per_class=1)
+    recipe_args = ("data.dataset=ckplus48", f"data.root={root}", "data.protocol=subject_kfold", "data.n_folds=3")
+    recipe = make_recipe(*recipe_args, "data.fold=0")
+    other = recipe.run_dir / "fold_01" / "train.log"
+
+    def fold_1_started_meanwhile(*args, **kwargs):  # `--set data.fold=1 --resume` elsewhere, before its checkpoint
+        other.parent.mkdir(parents=True)
+        other.write_text("epoch 1")
+        (recipe.run_dir / "fold_00").mkdir()
+        (recipe.run_dir / "fold_00" / "train.log").write_text("epoch 1")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run, "train_fold", fold_1_started_meanwhile)
+    with pytest.raises(KeyboardInterrupt):
+        run_recipe(recipe, show_progress=False, figures=False)
+    assert other.read_text() == "epoch 1" and (recipe.run_dir / "recipe.yaml").is_file()
+    assert not (recipe.run_dir / "fold_00").exists()
+
+    alone = make_recipe(*recipe_args, "name=alone")
+
+    def fold_0_started(*args, **kwargs):
+        (alone.run_dir / "fold_00").mkdir()
+        (alone.run_dir / "fold_00" / "train.log").write_text("epoch 1")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run, "train_fold", fold_0_started)
+    with pytest.raises(KeyboardInterrupt):  # alone, it takes back the whole folder it made
+        run_recipe(alone, show_progress=False, figures=False)
+    assert not alone.run_dir.exists()
+
+
 def test_a_run_stopped_after_its_first_checkpoint_keeps_its_folder_to_resume(make_recipe, tmp_path, monkeypatch):
     from edgefer.train import run
 

@@ -151,7 +151,9 @@ def run_crossval(
     classes = shared_classes(samples)
     for name in names:
         protocols.setdefault(name, default_protocol(samples[name]))
-    with recipe_written(recipe, resume, DistContext()):  # a failure before any training takes it back
+    # the whole folder is this run's (no --resume of a part in another process): a failure before any training
+    # takes it back
+    with recipe_written(recipe, resume, DistContext(), [run_dir]):
         parts = {
             name: split_samples(
                 samples[name],

@@ -13,6 +13,7 @@ on data neither trained on nor reported.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -365,12 +366,13 @@ def check_run_folder(run_dir: Path, fold_dirs: Sequence[Path], resume: bool, rec
 
 
 @contextmanager
-def recipe_written(recipe: Recipe, resume: bool, context: DistContext) -> Iterator[None]:
+def recipe_written(recipe: Recipe, resume: bool, context: DistContext, own_dirs: Sequence[Path]) -> Iterator[None]:
     """Write the run's ``recipe.yaml`` for the block. A new run that fails or is stopped in it before any first
     checkpoint in its folder takes back what it wrote (the folder was absent or empty: ``check_run_folder``): nothing
     was trained, and a recipe left behind would have the retry refused (a new run as one to --resume, --resume with
-    the fixed recipe as another recipe). A checkpoint anywhere in the run folder (another process may train another
-    fold of it) keeps everything."""
+    the fixed recipe as another recipe). It takes back only its own folders (``own_dirs``, where it trains), then the
+    recipe and the run folder if nothing else is left in it: another process may have started another fold of the run
+    with --resume meanwhile. A checkpoint anywhere in the run folder keeps everything."""
     run_dir = recipe.run_dir
     created = not run_dir.exists()
     if context.is_main:
@@ -381,15 +383,27 @@ def recipe_written(recipe: Recipe, resume: bool, context: DistContext) -> Iterat
     except BaseException:
         trained = (run_dir / CHECKPOINT).exists() or any(run_dir.glob(f"*/{CHECKPOINT}"))
         if context.is_main and not resume and not trained:
-            if created:
-                shutil.rmtree(run_dir, ignore_errors=True)
-            else:
-                for entry in run_dir.iterdir():
-                    if entry.is_dir():
-                        shutil.rmtree(entry, ignore_errors=True)
-                    else:
-                        entry.unlink(missing_ok=True)
+            _take_back(run_dir, own_dirs, created)
         raise
+
+
+def _take_back(run_dir: Path, own_dirs: Sequence[Path], created: bool) -> None:
+    """Remove what a new run that trained nothing wrote: its own folders (all of ``run_dir`` where it trains there),
+    then its recipe and ``run_dir`` (if it made it) once nothing another process wrote is left beside them."""
+    for own_dir in own_dirs:
+        if own_dir == run_dir:
+            for entry in run_dir.iterdir():
+                if entry.is_dir():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(own_dir, ignore_errors=True)
+    if {entry.name for entry in run_dir.iterdir()} <= {RECIPE_FILE}:
+        (run_dir / RECIPE_FILE).unlink(missing_ok=True)
+        if created:
+            with contextlib.suppress(OSError):  # written into meanwhile: keep it
+                run_dir.rmdir()
 
 
 def run_recipe(
@@ -424,7 +438,7 @@ def run_recipe(
     check_run_folder(run_dir, list(fold_dirs.values()), resume, recipe)  # before anything is written into it
     barrier(context)  # every process has checked the folder before the main one writes the recipe into it
     results = []
-    with recipe_written(recipe, resume, context):
+    with recipe_written(recipe, resume, context, list(fold_dirs.values())):
         for fold in folds:
             parts = split_samples(samples, recipe.data.protocol, recipe.data.seed, fold, n_folds)
             if listed is not None:
