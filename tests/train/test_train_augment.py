@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from edgefer.models.registry import Preprocess
-from edgefer.train.augment import augment_batch, random_crop, random_erasing, random_hflip
+from edgefer.train.augment import augment_batch, mixup_batch, random_crop, random_erasing, random_hflip
 from edgefer.train.inputs import model_input, pixel_batch
 from edgefer.train.recipe import AugmentConfig
 
@@ -51,6 +51,17 @@ def test_erasing_fills_one_rectangle_with_the_value():
         assert len(rows) >= 1
         height, width = rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
         assert len(rows) == height * width  # one filled rectangle
+
+
+def test_mixup_blends_each_image_with_its_partner_by_one_weight_per_batch():
+    x = _batch()
+    mixed, partner, weight = mixup_batch(x, 0.4, torch.Generator().manual_seed(0))
+    assert 0 <= weight <= 1 and sorted(partner.tolist()) == list(range(8))
+    assert torch.allclose(mixed, weight * x + (1 - weight) * x[partner])
+    again, same_partner, same_weight = mixup_batch(x, 0.4, torch.Generator().manual_seed(0))
+    assert torch.equal(again, mixed) and torch.equal(same_partner, partner) and same_weight == weight
+    weights = [mixup_batch(x, 0.2, torch.Generator().manual_seed(seed))[2] for seed in range(200)]
+    assert sum(w < 0.1 or w > 0.9 for w in weights) > 100  # Beta(0.2, 0.2) puts most weight near 0 and 1
 
 
 def test_model_input_matches_the_stored_preprocessing():

@@ -41,6 +41,7 @@ def test_integer_is_accepted_where_a_float_is_expected():
         (["train.optimizer=sgd", "train.momentum=-1"], r"train\.momentum \(SGD\) must be in \[0, 1\), got -1\.0"),
         (["train.schedule=step", "train.gamma=-1"], r"train\.gamma is the factor the lr is multiplied by .* got -1\.0"),
         (["train.gamma=0"], "train.gamma is the factor"),
+        (["augment.mixup=-0.2"], r"augment\.mixup is a Beta distribution's alpha and must be >= 0"),
         (["train.ema_decay=1"], r"train\.ema_decay must be in \[0, 1\) \(0: no weight averaging; .*\), got 1\.0"),
         (["train=5"], r"section 'train' must be a mapping of its keys, got 5; .* --set train\.epochs=VALUE$"),
         (["name="], r"name '' is not a folder name, .*; give a name without '/', e\.g\. --set name="),

@@ -35,9 +35,11 @@ def test_curves_png_is_written_after_each_epoch(make_recipe, arrays, tmp_path):
     assert (tmp_path / "run" / "curves.png").read_bytes()[:4] == b"\x89PNG"
 
 
-@pytest.mark.parametrize("ema_decay", [0.0, 0.9])
-def test_resume_after_interruption_equals_an_uninterrupted_run(make_recipe, arrays, tmp_path, ema_decay):
-    recipe = make_recipe("train.epochs=4", "model.kwargs={dropout: 0.3}", f"train.ema_decay={ema_decay}")
+@pytest.mark.parametrize(("ema_decay", "mixup"), [(0.0, 0.0), (0.9, 0.0), (0.0, 0.4)])
+def test_resume_after_interruption_equals_an_uninterrupted_run(make_recipe, arrays, tmp_path, ema_decay, mixup):
+    recipe = make_recipe(
+        "train.epochs=4", "model.kwargs={dropout: 0.3}", f"train.ema_decay={ema_decay}", f"augment.mixup={mixup}"
+    )
     straight = _trainer(recipe, tmp_path / "straight")
     straight.fit(*arrays)
 
@@ -128,6 +130,31 @@ def test_distillation_trains_a_projection_that_stays_out_of_the_weights(make_rec
     assert set(weights) == set(create_model(TINY, num_classes=3).state_dict())
     checkpoint = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
     assert checkpoint["projection"]["weight"].shape == (24, 16)
+
+
+def test_mixup_mixes_the_labels_as_the_pixels_and_the_teacher_sees_the_mixed_images(
+    make_recipe, arrays, tmp_path, monkeypatch
+):
+    from edgefer.train import trainer as trainer_module
+
+    overrides = ["augment.crop_padding=0", "augment.hflip=false", "augment.rotation=0", "augment.erasing=0"]
+    recipe = make_recipe(f"distill.teacher={_teacher(tmp_path)}", "train.epochs=1", "augment.mixup=0.4", *overrides)
+    trainer = _trainer(recipe, tmp_path / "run")
+    seen = []
+    outputs = trainer.teacher.outputs
+    monkeypatch.setattr(trainer.teacher, "outputs", lambda index, pixels: seen.append(pixels) or outputs(index, pixels))
+    mixed = []
+    mixup_batch = trainer_module.mixup_batch
+    monkeypatch.setattr(trainer_module, "mixup_batch", lambda *args: mixed.append(mixup_batch(*args)) or mixed[-1])
+    losses = []
+    plain_loss = trainer._loss
+    monkeypatch.setattr(trainer, "_loss", lambda *args: losses.append((args[3], plain_loss(*args))) or losses[-1][1])
+    trainer.fit(*arrays)
+    assert trainer.teacher.cache is None  # mixed images are new images: no cached teacher outputs
+    assert all(torch.equal(pixels, batch[0]) for pixels, batch in zip(seen, mixed, strict=True))
+    first_target, _ = losses[0]
+    partner_target, _ = losses[1]
+    assert torch.equal(partner_target, first_target[mixed[0][1]])  # the second loss is on the partners' labels
 
 
 def test_cached_teacher_outputs_equal_live_ones(make_recipe, arrays, tmp_path):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -87,3 +88,13 @@ def augment_batch(
     if config.erasing > 0:
         x = random_erasing(x, config.erasing, generator, fill)
     return x
+
+
+def mixup_batch(x: torch.Tensor, alpha: float, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """Mixup (Zhang et al., 2018): each image blended with another of the batch, ``λ·x + (1 − λ)·x[partner]``, one
+    ``λ ~ Beta(α, α)`` per batch. Returns the mixed batch, ``partner`` and ``λ``: the loss mixes the two images'
+    labels with the same weight. Not part of ``augment_batch``, which never touches labels."""
+    partner = torch.randperm(x.shape[0], generator=generator).to(x.device)  # (B,)
+    seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))  # torch's Beta sampler takes no generator
+    weight = float(np.random.default_rng(seed).beta(alpha, alpha))
+    return weight * x + (1 - weight) * x[partner], partner, weight

@@ -65,10 +65,11 @@ class AugmentConfig:
     hflip: bool = True
     rotation: float = 10.0  # uniform in ±degrees; 0 switches it off
     erasing: float = 0.0  # probability of erasing one random rectangle per image; 0 switches it off
+    mixup: float = 0.0  # alpha of mixup's Beta(alpha, alpha) mixing weight (0.2 is common); 0 switches it off
 
     @property
     def enabled(self) -> bool:
-        return self.crop_padding > 0 or self.hflip or self.rotation > 0 or self.erasing > 0
+        return self.crop_padding > 0 or self.hflip or self.rotation > 0 or self.erasing > 0 or self.mixup > 0
 
 
 @dataclass
@@ -295,6 +296,7 @@ def _validate(recipe: Recipe) -> None:
         f"distill.teacher {recipe.distill.teacher!r} names a file twice, which would weigh it double; name each once",
     )
     need(0 <= recipe.augment.erasing <= 1, "augment.erasing is a probability and must be in [0, 1]")
+    need(recipe.augment.mixup >= 0, "augment.mixup is a Beta distribution's alpha and must be >= 0 (0 switches it off)")
     need(recipe.augment.crop_padding >= 0, "augment.crop_padding must be 0 (off) or more")
     need(recipe.augment.rotation >= 0, "augment.rotation must be 0 (off) or a positive number of degrees")
     need(recipe.model.img_size is None or recipe.model.img_size >= 8, "model.img_size must be at least 8")

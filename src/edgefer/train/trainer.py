@@ -28,7 +28,7 @@ from tqdm import tqdm
 from edgefer.errors import EdgeferError, ModelError
 from edgefer.evaluate.plots import plot_training_curves
 from edgefer.models.weights import save_weights, sha256_of
-from edgefer.train.augment import augment_batch
+from edgefer.train.augment import augment_batch, mixup_batch
 from edgefer.train.checkpoint import load_checkpoint, save_checkpoint
 from edgefer.train.distributed import (
     DistContext,
@@ -223,6 +223,31 @@ class Trainer:
         if self.write_curves:
             plot_training_curves(self.history, self.out_dir / "curves.png", title=self.recipe.name)
 
+    def _loss(
+        self,
+        logits: torch.Tensor,
+        features: torch.Tensor,
+        teacher_outputs: tuple[torch.Tensor, torch.Tensor] | None,
+        target: torch.Tensor,
+    ) -> torch.Tensor:
+        """Cross-entropy, or HCMTMM's multi-loss distillation when there is a teacher."""
+        train = self.recipe.train
+        if teacher_outputs is None:
+            return F.cross_entropy(logits, target, label_smoothing=train.label_smoothing)
+        distill = self.recipe.distill
+        loss, _ = distillation_loss(
+            logits,
+            teacher_outputs[0],
+            features,
+            teacher_outputs[1],
+            target,
+            distill.alpha,
+            distill.beta,
+            distill.temperature,
+            train.label_smoothing,
+        )
+        return loss
+
     def _train_epoch(self, module: nn.Module, train: ArraySplit, epoch: int) -> tuple[float, float, float, float]:
         """One pass over this rank's shard; returns (summed loss, correct, images) over all ranks and the seconds
         this rank spent preparing batches (indexing the cache, augmentation, normalisation)."""
@@ -255,24 +280,17 @@ class Trainer:
                 if recipe.augment.enabled:
                     pixels = augment_batch(pixels, recipe.augment, augment_generator, fill)
                 target = labels[index].to(self.device)
+                partner, weight = None, 1.0
+                if recipe.augment.mixup > 0:
+                    pixels, partner, weight = mixup_batch(pixels, recipe.augment.mixup, augment_generator)
                 inputs = model_input(pixels, self.model.preprocess)
                 data_seconds += time.perf_counter() - prepare_started
                 logits, features = module(inputs)
-                if self.teacher is None:
-                    loss = F.cross_entropy(logits, target, label_smoothing=recipe.train.label_smoothing)
-                else:
-                    teacher_logits, teacher_features = self.teacher.outputs(index, pixels)
-                    loss, _ = distillation_loss(
-                        logits,
-                        teacher_logits,
-                        features,
-                        teacher_features,
-                        target,
-                        recipe.distill.alpha,
-                        recipe.distill.beta,
-                        recipe.distill.temperature,
-                        recipe.train.label_smoothing,
-                    )
+                teacher_outputs = None if self.teacher is None else self.teacher.outputs(index, pixels)
+                loss = self._loss(logits, features, teacher_outputs, target)
+                if partner is not None:  # mixup: the partners' labels, weighted as their pixels were
+                    loss = weight * loss + (1 - weight) * self._loss(logits, features, teacher_outputs, target[partner])
+                    target = target if weight >= 0.5 else target[partner]  # the accuracy counts the larger share
                 if not torch.isfinite(loss):
                     kept = (
                         f"the last good epoch is kept ({self.checkpoint_path}, last.pt)"
