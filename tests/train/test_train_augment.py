@@ -53,14 +53,18 @@ def test_erasing_fills_one_rectangle_with_the_value():
         assert len(rows) == height * width  # one filled rectangle
 
 
-def test_mixup_blends_each_image_with_its_partner_by_one_weight_per_batch():
-    x = _batch()
-    mixed, partner, weight = mixup_batch(x, 0.4, torch.Generator().manual_seed(0))
-    assert 0 <= weight <= 1 and sorted(partner.tolist()) == list(range(8))
-    assert torch.allclose(mixed, weight * x + (1 - weight) * x[partner])
-    again, same_partner, same_weight = mixup_batch(x, 0.4, torch.Generator().manual_seed(0))
-    assert torch.equal(again, mixed) and torch.equal(same_partner, partner) and same_weight == weight
-    weights = [mixup_batch(x, 0.2, torch.Generator().manual_seed(seed))[2] for seed in range(200)]
+def test_mixup_blends_each_image_and_its_label_with_its_partners_by_one_weight_per_batch():
+    x, labels = _batch(), torch.arange(8)  # one class per image: each label row shows who the partner is
+    mixed, targets = mixup_batch(x, labels, 8, 0.4, torch.Generator().manual_seed(0))
+    weight = targets[0, 0].item()
+    assert 0 < weight < 1 and torch.allclose(targets.sum(1), torch.ones(8))
+    for i in range(8):
+        partner = (targets[i] - weight * torch.eye(8)[i]).argmax().item()
+        assert torch.allclose(targets[i], weight * torch.eye(8)[i] + (1 - weight) * torch.eye(8)[partner])
+        assert torch.allclose(mixed[i], weight * x[i] + (1 - weight) * x[partner])
+    again = mixup_batch(x, labels, 8, 0.4, torch.Generator().manual_seed(0))
+    assert torch.equal(again[0], mixed) and torch.equal(again[1], targets)
+    weights = [mixup_batch(x, labels, 8, 0.2, torch.Generator().manual_seed(seed))[1][0, 0] for seed in range(200)]
     assert sum(w < 0.1 or w > 0.9 for w in weights) > 100  # Beta(0.2, 0.2) puts most weight near 0 and 1
 
 

@@ -38,6 +38,20 @@ def test_identical_student_and_teacher_leave_only_cross_entropy():
     assert total.item() == pytest.approx(torch.nn.functional.cross_entropy(logits, target).item(), abs=1e-6)
 
 
+def test_mixed_label_distributions_give_the_weighted_sum_of_both_labels_losses():
+    torch.manual_seed(0)
+    student, teacher = torch.randn(4, 5), torch.randn(4, 5)
+    student_features, teacher_features = torch.randn(4, 8), torch.randn(4, 8)
+    own, partner, weight = torch.tensor([0, 1, 2, 3]), torch.tensor([2, 1, 4, 0]), 0.3
+    mixed = weight * torch.eye(5)[own] + (1 - weight) * torch.eye(5)[partner]
+    total, _ = distillation_loss(student, teacher, student_features, teacher_features, mixed, label_smoothing=0.1)
+    own_loss, _ = distillation_loss(student, teacher, student_features, teacher_features, own, label_smoothing=0.1)
+    partner_loss, _ = distillation_loss(
+        student, teacher, student_features, teacher_features, partner, label_smoothing=0.1
+    )
+    assert total.item() == pytest.approx(weight * own_loss.item() + (1 - weight) * partner_loss.item(), abs=1e-6)
+
+
 def test_projection_only_when_widths_differ():
     assert isinstance(feature_projection(16, 16), torch.nn.Identity)
     projection = feature_projection(16, 24)

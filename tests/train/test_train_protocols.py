@@ -1,5 +1,6 @@
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -208,7 +209,7 @@ def test_a_new_run_that_fails_takes_back_only_its_own_fold_when_another_fold_sta
 
     root = write_ckplus48(tmp_path / "ck", subjects=5, per_class=1)
     recipe_args = ("data.dataset=ckplus48", f"data.root={root}", "data.protocol=subject_kfold", "data.n_folds=3")
-    recipe = make_recipe(*recipe_args, "data.fold=0")
+    recipe = make_recipe(*recipe_args)  # every fold, this process starting with fold 0
     other = recipe.run_dir / "fold_01" / "train.log"
 
     def fold_1_started_meanwhile(*args, **kwargs):  # `--set data.fold=1 --resume` elsewhere, before its checkpoint
@@ -235,6 +236,21 @@ def test_a_new_run_that_fails_takes_back_only_its_own_fold_when_another_fold_sta
     with pytest.raises(KeyboardInterrupt):  # alone, it takes back the whole folder it made
         run_recipe(alone, show_progress=False, figures=False)
     assert not alone.run_dir.exists()
+
+
+def test_a_failed_run_whose_folder_is_gone_reports_its_own_error(make_recipe, tmp_path, monkeypatch):
+    from edgefer.train import run
+
+    root = write_ckplus48(tmp_path / "ck", subjects=5, per_class=1)
+    recipe = make_recipe("data.dataset=ckplus48", f"data.root={root}", "data.protocol=subject_kfold", "data.n_folds=3")
+
+    def folder_removed_then_stopped(*args, **kwargs):
+        shutil.rmtree(recipe.run_dir)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run, "train_fold", folder_removed_then_stopped)
+    with pytest.raises(KeyboardInterrupt):  # not a FileNotFoundError from taking back what is already gone
+        run_recipe(recipe, show_progress=False, figures=False)
 
 
 def test_a_run_stopped_after_its_first_checkpoint_keeps_its_folder_to_resume(make_recipe, tmp_path, monkeypatch):

@@ -90,11 +90,16 @@ def augment_batch(
     return x
 
 
-def mixup_batch(x: torch.Tensor, alpha: float, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, float]:
+def mixup_batch(
+    x: torch.Tensor, labels: torch.Tensor, num_classes: int, alpha: float, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Mixup (Zhang et al., 2018): each image blended with another of the batch, ``λ·x + (1 − λ)·x[partner]``, one
-    ``λ ~ Beta(α, α)`` per batch. Returns the mixed batch, ``partner`` and ``λ``: the loss mixes the two images'
-    labels with the same weight. Not part of ``augment_batch``, which never touches labels."""
+    ``λ ~ Beta(α, α)`` per batch (per rank's batch under DDP). Returns the mixed batch and its label distributions
+    (B, K): λ on each image's own label, 1 − λ on its partner's. Cross-entropy against a distribution is linear in it,
+    so the loss is the λ-weighted sum of the two labels' losses, label smoothing included. Not part of
+    ``augment_batch``, which never touches labels."""
     partner = torch.randperm(x.shape[0], generator=generator).to(x.device)  # (B,)
     seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))  # torch's Beta sampler takes no generator
     weight = float(np.random.default_rng(seed).beta(alpha, alpha))
-    return weight * x + (1 - weight) * x[partner], partner, weight
+    own = F.one_hot(labels, num_classes).to(x.dtype)  # (B, K)
+    return weight * x + (1 - weight) * x[partner], weight * own + (1 - weight) * own[partner]

@@ -151,9 +151,8 @@ def run_crossval(
     classes = shared_classes(samples)
     for name in names:
         protocols.setdefault(name, default_protocol(samples[name]))
-    # the whole folder is this run's (no --resume of a part in another process): a failure before any training
-    # takes it back
-    with recipe_written(recipe, resume, DistContext(), [run_dir]):
+    with recipe_written(recipe, resume, DistContext()) as started:  # a failure before any training takes it back
+        started.append(run_dir)  # the whole folder is this run's: no part of it is resumed by another process
         parts = {
             name: split_samples(
                 samples[name],

@@ -39,7 +39,8 @@ def distillation_loss(
     temperature: float = 4.0,
     label_smoothing: float = 0.0,
 ) -> tuple[torch.Tensor, dict[str, float]]:
-    """The total loss of Eq. 11 and its three parts (as floats, for logging)."""
+    """The total loss of Eq. 11 and its three parts (as floats, for logging). ``targets`` are class indices (B,) or
+    label distributions (B, K), as mixup gives."""
     ce = F.cross_entropy(student_logits, targets, label_smoothing=label_smoothing)
     soft = soft_target_kl(student_logits, teacher_logits, temperature)
     mse = normalized_feature_mse(student_features, teacher_features)

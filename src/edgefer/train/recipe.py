@@ -69,6 +69,7 @@ class AugmentConfig:
 
     @property
     def enabled(self) -> bool:
+        """Whether a batch differs from epoch to epoch (so a teacher's outputs cannot be cached)."""
         return self.crop_padding > 0 or self.hflip or self.rotation > 0 or self.erasing > 0 or self.mixup > 0
 
 

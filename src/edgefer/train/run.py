@@ -366,39 +366,46 @@ def check_run_folder(run_dir: Path, fold_dirs: Sequence[Path], resume: bool, rec
 
 
 @contextmanager
-def recipe_written(recipe: Recipe, resume: bool, context: DistContext, own_dirs: Sequence[Path]) -> Iterator[None]:
-    """Write the run's ``recipe.yaml`` for the block. A new run that fails or is stopped in it before any first
-    checkpoint in its folder takes back what it wrote (the folder was absent or empty: ``check_run_folder``): nothing
-    was trained, and a recipe left behind would have the retry refused (a new run as one to --resume, --resume with
-    the fixed recipe as another recipe). It takes back only its own folders (``own_dirs``, where it trains), then the
-    recipe and the run folder if nothing else is left in it: another process may have started another fold of the run
-    with --resume meanwhile. A checkpoint anywhere in the run folder keeps everything."""
+def recipe_written(recipe: Recipe, resume: bool, context: DistContext) -> Iterator[list[Path]]:
+    """Write the run's ``recipe.yaml`` for the block, which lists in the yielded list each folder it starts writing
+    into. A new run that fails or is stopped in the block before any first checkpoint in its folder takes back what
+    it wrote (the folder was absent or empty: ``check_run_folder``): nothing was trained, and a recipe left behind
+    would have the retry refused (a new run as one to --resume, --resume with the fixed recipe as another recipe).
+    It takes back only the folders it listed, then the recipe and the run folder if nothing else is left in them:
+    another process may have started another fold of the run with --resume meanwhile. A checkpoint anywhere in the
+    run folder keeps everything."""
     run_dir = recipe.run_dir
     created = not run_dir.exists()
     if context.is_main:
         check_writable_folder(run_dir)  # a one-line refusal, not an OSError from the first file written
         dump_recipe(recipe, run_dir / RECIPE_FILE)
+    started: list[Path] = []
     try:
-        yield
+        yield started
     except BaseException:
         trained = (run_dir / CHECKPOINT).exists() or any(run_dir.glob(f"*/{CHECKPOINT}"))
         if context.is_main and not resume and not trained:
-            _take_back(run_dir, own_dirs, created)
+            try:
+                _take_back(run_dir, started, created)
+            except OSError as error:  # the failure that got here is the one to report
+                warnings.warn(f"could not remove what the failed run wrote in {run_dir}: {error}", RunWarning, 2)
         raise
 
 
-def _take_back(run_dir: Path, own_dirs: Sequence[Path], created: bool) -> None:
-    """Remove what a new run that trained nothing wrote: its own folders (all of ``run_dir`` where it trains there),
-    then its recipe and ``run_dir`` (if it made it) once nothing another process wrote is left beside them."""
-    for own_dir in own_dirs:
-        if own_dir == run_dir:
+def _take_back(run_dir: Path, started: Sequence[Path], created: bool) -> None:
+    """Remove what a new run that trained nothing wrote: the folders it started (all of ``run_dir`` where it trains
+    there), then its recipe and ``run_dir`` (if it made it) once nothing another process wrote is left beside them."""
+    if not run_dir.is_dir():
+        return
+    for folder in started:
+        if folder == run_dir:
             for entry in run_dir.iterdir():
                 if entry.is_dir():
                     shutil.rmtree(entry, ignore_errors=True)
                 else:
                     entry.unlink(missing_ok=True)
         else:
-            shutil.rmtree(own_dir, ignore_errors=True)
+            shutil.rmtree(folder, ignore_errors=True)
     if {entry.name for entry in run_dir.iterdir()} <= {RECIPE_FILE}:
         (run_dir / RECIPE_FILE).unlink(missing_ok=True)
         if created:
@@ -438,8 +445,9 @@ def run_recipe(
     check_run_folder(run_dir, list(fold_dirs.values()), resume, recipe)  # before anything is written into it
     barrier(context)  # every process has checked the folder before the main one writes the recipe into it
     results = []
-    with recipe_written(recipe, resume, context, list(fold_dirs.values())):
+    with recipe_written(recipe, resume, context) as started:
         for fold in folds:
+            started.append(fold_dirs[fold])
             parts = split_samples(samples, recipe.data.protocol, recipe.data.seed, fold, n_folds)
             if listed is not None:
                 parts = restrict_training(parts, listed, recipe.data.train_manifest)

@@ -223,31 +223,6 @@ class Trainer:
         if self.write_curves:
             plot_training_curves(self.history, self.out_dir / "curves.png", title=self.recipe.name)
 
-    def _loss(
-        self,
-        logits: torch.Tensor,
-        features: torch.Tensor,
-        teacher_outputs: tuple[torch.Tensor, torch.Tensor] | None,
-        target: torch.Tensor,
-    ) -> torch.Tensor:
-        """Cross-entropy, or HCMTMM's multi-loss distillation when there is a teacher."""
-        train = self.recipe.train
-        if teacher_outputs is None:
-            return F.cross_entropy(logits, target, label_smoothing=train.label_smoothing)
-        distill = self.recipe.distill
-        loss, _ = distillation_loss(
-            logits,
-            teacher_outputs[0],
-            features,
-            teacher_outputs[1],
-            target,
-            distill.alpha,
-            distill.beta,
-            distill.temperature,
-            train.label_smoothing,
-        )
-        return loss
-
     def _train_epoch(self, module: nn.Module, train: ArraySplit, epoch: int) -> tuple[float, float, float, float]:
         """One pass over this rank's shard; returns (summed loss, correct, images) over all ranks and the seconds
         this rank spent preparing batches (indexing the cache, augmentation, normalisation)."""
@@ -280,17 +255,30 @@ class Trainer:
                 if recipe.augment.enabled:
                     pixels = augment_batch(pixels, recipe.augment, augment_generator, fill)
                 target = labels[index].to(self.device)
-                partner, weight = None, 1.0
+                loss_target = target
                 if recipe.augment.mixup > 0:
-                    pixels, partner, weight = mixup_batch(pixels, recipe.augment.mixup, augment_generator)
+                    pixels, loss_target = mixup_batch(
+                        pixels, target, len(self.classes), recipe.augment.mixup, augment_generator
+                    )
+                    target = loss_target.argmax(1)  # the training accuracy counts the label with the larger share
                 inputs = model_input(pixels, self.model.preprocess)
                 data_seconds += time.perf_counter() - prepare_started
                 logits, features = module(inputs)
-                teacher_outputs = None if self.teacher is None else self.teacher.outputs(index, pixels)
-                loss = self._loss(logits, features, teacher_outputs, target)
-                if partner is not None:  # mixup: the partners' labels, weighted as their pixels were
-                    loss = weight * loss + (1 - weight) * self._loss(logits, features, teacher_outputs, target[partner])
-                    target = target if weight >= 0.5 else target[partner]  # the accuracy counts the larger share
+                if self.teacher is None:
+                    loss = F.cross_entropy(logits, loss_target, label_smoothing=recipe.train.label_smoothing)
+                else:
+                    teacher_logits, teacher_features = self.teacher.outputs(index, pixels)
+                    loss, _ = distillation_loss(
+                        logits,
+                        teacher_logits,
+                        features,
+                        teacher_features,
+                        loss_target,
+                        recipe.distill.alpha,
+                        recipe.distill.beta,
+                        recipe.distill.temperature,
+                        recipe.train.label_smoothing,
+                    )
                 if not torch.isfinite(loss):
                     kept = (
                         f"the last good epoch is kept ({self.checkpoint_path}, last.pt)"
